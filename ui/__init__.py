@@ -1,0 +1,1 @@
+"""PySide6 views over the studio core."""

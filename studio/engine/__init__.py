@@ -1,0 +1,1 @@
+"""Generation engine: requests as plain data, model discovery and loading, diffusers pipelines, tiny models."""

@@ -1,0 +1,235 @@
+"""Depth layer: a float32 map in [0, 1], near = bright, the input of depth ControlNets."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from studio.document.brush import dab_positions, dab_region, dab_weights
+from studio.document.errors import DocumentError
+from studio.document.raster import RasterEdit, RasterLayer, clip_region
+
+DEPTH_MODES = ("set", "raise", "lower", "smooth")
+
+
+def _check_unit(name: str, value: float) -> float:
+    value = float(value)
+    if not math.isfinite(value) or not 0.0 <= value <= 1.0:
+        raise DocumentError(f"{name} must be between 0 and 1, not {value}.")
+    return value
+
+
+class _DepthStroke:
+    """A depth brush stroke in progress.
+
+    set/raise/lower act like a brush with "opacity": the stroke's coverage is the maximum of its dab
+    weights, and each pixel becomes f(depth before the stroke, coverage), so overlapping dabs of one
+    stroke do not pile up. smooth blends each dab towards a Gaussian blur of the current depth.
+    """
+
+    def __init__(self, edit: RasterEdit, *, mode: str, radius: float, hardness: float, strength: float, value: float):
+        self.edit = edit
+        self.mode = mode
+        self.radius = radius
+        self.hardness = hardness
+        self.strength = strength
+        self.value = value
+        self.last: tuple[float, float] | None = None
+        data = edit.layer.data
+        self.coverage = np.zeros(data.shape, dtype=np.float32) if mode != "smooth" else None
+        self.spacing = max(1.0, radius * 0.25)
+        self.sigma = max(0.5, radius / 3.0)
+
+    def add_point(self, x: float, y: float):
+        points = [(x, y)] if self.last is None else dab_positions(self.last, (x, y), self.spacing)
+        self.last = (x, y)
+        touched = None
+        for px, py in points:
+            region = self._dab(px, py)
+            if region is not None:
+                touched = region if touched is None else (
+                    min(touched[0], region[0]), min(touched[1], region[1]),
+                    max(touched[2], region[2]), max(touched[3], region[3]))
+        return touched
+
+    def _dab(self, x: float, y: float):
+        layer = self.edit.layer
+        if self.mode == "smooth":
+            pad = math.ceil(3 * self.sigma)
+            outer = clip_region(dab_region(x, y, self.radius + pad), layer.width, layer.height)
+            region = self.edit.touch(dab_region(x, y, self.radius))
+            if region is None:
+                return None
+            ox0, oy0, ox1, oy1 = outer
+            blurred = cv2.GaussianBlur(layer.data[oy0:oy1, ox0:ox1], (0, 0), self.sigma, borderType=cv2.BORDER_REFLECT)
+            x0, y0, x1, y1 = region
+            blurred = blurred[y0 - oy0 : y1 - oy0, x0 - ox0 : x1 - ox0]
+            weights = dab_weights(x, y, self.radius, self.hardness, region) * self.strength
+            view = layer.data[y0:y1, x0:x1]
+            view += (blurred - view) * weights
+            return region
+        region = self.edit.touch(dab_region(x, y, self.radius))
+        if region is None:
+            return None
+        x0, y0, x1, y1 = region
+        cover = self.coverage[y0:y1, x0:x1]
+        np.maximum(cover, dab_weights(x, y, self.radius, self.hardness, region) * self.strength, out=cover)
+        before = self.edit.original(region)
+        if self.mode == "set":
+            result = before + (self.value - before) * cover
+        elif self.mode == "raise":
+            result = before + cover
+        else:
+            result = before - cover
+        np.clip(result, 0.0, 1.0, out=layer.data[y0:y1, x0:x1])
+        return region
+
+
+class DepthLayer(RasterLayer):
+    """float32 depth in [0, 1] (1 = nearest). Edits: brush (set, raise, lower, smooth) with soft falloff,
+    linear and radial gradients, fill, blur, and replacing the map (import or estimation)."""
+
+    name = "depth"
+    dtype = np.float32
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self._stroke: _DepthStroke | None = None
+
+    @property
+    def default_radius(self) -> float:
+        """Default brush radius: 24 px at 512 px on the short side."""
+        return max(1.0, 24.0 * min(self.width, self.height) / 512.0)
+
+    # -- brush -----------------------------------------------------------------------------------
+    @property
+    def stroke_active(self) -> bool:
+        return self._stroke is not None
+
+    def begin_stroke(
+        self,
+        *,
+        mode: str = "set",
+        radius: float | None = None,
+        hardness: float = 0.5,
+        strength: float = 1.0,
+        value: float = 1.0,
+    ) -> None:
+        """Start a brush stroke (one undo step).
+
+        mode: "set" (towards `value`), "raise"/"lower" (by up to `strength`), "smooth" (blur under the brush).
+        radius in pixels; hardness: fraction of the radius at full weight; strength in [0, 1].
+        """
+        if self._stroke is not None:
+            self.end_stroke()
+        if mode not in DEPTH_MODES:
+            raise DocumentError(f"Unknown depth brush mode {mode!r}; use one of {', '.join(DEPTH_MODES)}.")
+        radius = self.default_radius if radius is None else float(radius)
+        if not math.isfinite(radius) or not 0.5 <= radius <= 4096:
+            raise DocumentError(f"Brush radius must be between 0.5 and 4096 pixels, not {radius}.")
+        hardness = _check_unit("Brush hardness", hardness)
+        strength = _check_unit("Brush strength", strength)
+        value = _check_unit("Depth value", value)
+        edit = self.begin_edit(f"Depth brush ({mode})")
+        self._stroke = _DepthStroke(edit, mode=mode, radius=radius, hardness=hardness, strength=strength, value=value)
+        self.history.register_open_edit(self.end_stroke)
+
+    def add_point(self, x: float, y: float) -> None:
+        """Extend the stroke to (x, y); emits a pixels event for the touched rectangle only."""
+        if self._stroke is None:
+            raise DocumentError("add_point() needs begin_stroke() first.")
+        if not (math.isfinite(x) and math.isfinite(y)):
+            raise DocumentError("Stroke points must be finite numbers.")
+        region = self._stroke.add_point(float(x), float(y))
+        if region is not None:
+            self.emit_pixels(region)
+
+    def end_stroke(self) -> None:
+        """Finish the stroke; it becomes one undo step."""
+        stroke, self._stroke = self._stroke, None
+        if stroke is None:
+            return
+        self.history.unregister_open_edit(self.end_stroke)
+        stroke.edit.finish()
+
+    def stroke(self, points, **brush) -> None:
+        """Paint a whole polyline as one stroke (keyword arguments as in begin_stroke)."""
+        self.begin_stroke(**brush)
+        try:
+            for x, y in points:
+                self.add_point(x, y)
+        finally:
+            self.end_stroke()
+
+    # -- whole-layer operations ------------------------------------------------------------------
+    def fill(self, value: float) -> None:
+        """Set every pixel to `value`."""
+        value = _check_unit("Depth value", value)
+        self.replace_data(np.full(self.data.shape, value, dtype=np.float32), "Fill depth")
+
+    def linear_gradient(self, start, end, *, start_value: float = 1.0, end_value: float = 0.0) -> None:
+        """Linear ramp from `start_value` at point `start` to `end_value` at `end` (constant beyond)."""
+        start_value = _check_unit("Gradient start value", start_value)
+        end_value = _check_unit("Gradient end value", end_value)
+        (sx, sy), (ex, ey) = start, end
+        dx, dy = float(ex - sx), float(ey - sy)
+        length2 = dx * dx + dy * dy
+        if not math.isfinite(length2) or length2 < 1e-12:
+            raise DocumentError("A linear gradient needs two different points.")
+        xs, ys = self._pixel_centres()
+        t = np.clip(((xs - sx) * dx + (ys - sy) * dy) / length2, 0.0, 1.0)
+        self.replace_data(start_value + (end_value - start_value) * t, "Linear depth gradient")
+
+    def radial_gradient(self, center, radius: float, *, center_value: float = 1.0, edge_value: float = 0.0) -> None:
+        """Radial ramp from `center_value` at `center` to `edge_value` at distance `radius` (constant beyond)."""
+        center_value = _check_unit("Gradient centre value", center_value)
+        edge_value = _check_unit("Gradient edge value", edge_value)
+        radius = float(radius)
+        if not math.isfinite(radius) or radius <= 0:
+            raise DocumentError("A radial gradient needs a positive radius.")
+        xs, ys = self._pixel_centres()
+        t = np.clip(np.sqrt((xs - center[0]) ** 2 + (ys - center[1]) ** 2) / radius, 0.0, 1.0)
+        self.replace_data(center_value + (edge_value - center_value) * t, "Radial depth gradient")
+
+    def blur(self, sigma: float) -> None:
+        """Gaussian blur of the whole map (sigma in pixels)."""
+        sigma = float(sigma)
+        if not math.isfinite(sigma) or not 0 < sigma <= 1000:
+            raise DocumentError(f"Blur sigma must be between 0 and 1000 pixels, not {sigma}.")
+        blurred = cv2.GaussianBlur(self.data, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
+        self.replace_data(blurred, "Blur depth")
+
+    def set_depth(self, depth: np.ndarray, *, label: str = "Set depth") -> None:
+        """Replace the map with an HxW array of the document size; values are clipped to [0, 1]."""
+        depth = np.asarray(depth, dtype=np.float32)
+        if not np.all(np.isfinite(depth)):
+            raise DocumentError("Depth values must be finite numbers.")
+        self.replace_data(np.clip(depth, 0.0, 1.0), label)
+
+    def _pixel_centres(self) -> tuple[np.ndarray, np.ndarray]:
+        xs = np.arange(self.width, dtype=np.float32)[None, :] + 0.5
+        ys = np.arange(self.height, dtype=np.float32)[:, None] + 0.5
+        return xs, ys
+
+    # -- output ----------------------------------------------------------------------------------
+    def resized(self, width: int, height: int) -> np.ndarray:
+        """The float map resized to (width, height) (area when shrinking, linear when growing)."""
+        if (width, height) == (self.width, self.height):
+            return self.data
+        shrink = width < self.width or height < self.height
+        return cv2.resize(self.data, (width, height), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+
+    def to_uint8(self, width: int | None = None, height: int | None = None) -> np.ndarray:
+        """8-bit map (round(d * 255))."""
+        data = self.resized(width or self.width, height or self.height)
+        return np.rint(np.clip(data, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+    def to_uint16(self) -> np.ndarray:
+        """16-bit map at document size (round(d * 65535))."""
+        return np.rint(np.clip(self.data, 0.0, 1.0) * 65535.0).astype(np.uint16)
+
+    def control_image(self, width: int, height: int) -> np.ndarray:
+        """The ControlNet input: grey depth (near = bright), HxWx3 uint8."""
+        return np.repeat(self.to_uint8(width, height)[:, :, None], 3, axis=2)

@@ -18,6 +18,7 @@ HAND_POINTS = 21
 FACE_POINTS = 70
 PART_SIZES = {"body": BODY_POINTS, "left_hand": HAND_POINTS, "right_hand": HAND_POINTS, "face": FACE_POINTS}
 PARTS = tuple(PART_SIZES)
+MAX_COORD = 1e6  # pixels; larger coordinates are refused (they would overflow the drawing code)
 
 
 def _pairs_to_permutation(size: int, pairs) -> np.ndarray:
@@ -58,6 +59,8 @@ class Keypoints:
             raise PoseFormatError("Each keypoint needs exactly one visibility flag.")
         if not np.all(np.isfinite(xy[visible])):
             raise PoseFormatError("Visible keypoints must have finite coordinates (no NaN or infinity).")
+        if np.any(np.abs(xy[visible]) > MAX_COORD):
+            raise PoseFormatError(f"Keypoint coordinates must lie within +-{MAX_COORD:g} pixels.")
         xy[~np.isfinite(xy)] = 0.0
         xy.flags.writeable = False
         visible.flags.writeable = False

@@ -1,0 +1,173 @@
+"""Loading, checking and writing user images: one place for every area that reads pictures.
+
+Rules:
+- Only the header is read before the size check: images above MAX_IMAGE_PIXELS (64 megapixels) or with a
+  side above MAX_IMAGE_SIDE (16384) raise ImageTooLargeError without being decoded.
+- Files that are missing, unreadable or not images raise ImageLoadError (never a crash or PIL traceback).
+- Colour loading (`load_rgb`): EXIF rotation is applied; alpha is composited over white (as ControlNet's
+  HWC3 does); grey, palette and CMYK images become RGB; 16-bit images are scaled to 8 bits.
+- Grey loading (`load_gray`): float32 in [0, 1]; 8-bit / 255, 16-bit / 65535, 32-bit integer images
+  are read as 16-bit values (clipped), float images are clipped to [0, 1]; colour images use their
+  luminance; alpha is ignored.
+- `encode_png` writes deterministic bytes (same pixels, same bytes) for uint8 or uint16, grey or RGB.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from pathlib import Path
+from typing import Union
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from studio.errors import StudioError
+
+MAX_IMAGE_PIXELS = 64 * 1024 * 1024
+MAX_IMAGE_SIDE = 16384
+
+ImageSource = Union[str, os.PathLike, bytes, bytearray]
+
+
+class ImageLoadError(StudioError):
+    """An image file is missing, unreadable or not an image."""
+
+
+class ImageTooLargeError(ImageLoadError):
+    """An image is larger than the documented limit (refused before decoding)."""
+
+
+def _describe(source: ImageSource) -> str:
+    return "the image data" if isinstance(source, (bytes, bytearray)) else f"'{source}'"
+
+
+def open_image(source: ImageSource) -> Image.Image:
+    """Open, size-check and fully decode an image; returns a PIL image (EXIF rotation applied)."""
+    name = _describe(source)
+    try:
+        if isinstance(source, (bytes, bytearray)):
+            fp = io.BytesIO(bytes(source))
+        else:
+            path = Path(source)
+            if not path.is_file():
+                raise ImageLoadError(f"Image file {name} does not exist.")
+            fp = io.BytesIO(path.read_bytes())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(fp)
+            width, height = image.size
+            if width * height > MAX_IMAGE_PIXELS or max(width, height) > MAX_IMAGE_SIDE:
+                raise ImageTooLargeError(
+                    f"Image {name} is {width}x{height} pixels; the limit is {MAX_IMAGE_PIXELS // 2**20} "
+                    f"megapixels and {MAX_IMAGE_SIDE} pixels per side."
+                )
+            image.load()
+            return ImageOps.exif_transpose(image)
+    except ImageLoadError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
+        raise ImageLoadError(f"Cannot read {name} as an image ({exc.__class__.__name__}: {exc}).") from exc
+
+
+def image_size(source: ImageSource) -> tuple[int, int]:
+    """(width, height) from the header only."""
+    name = _describe(source)
+    try:
+        fp = io.BytesIO(bytes(source)) if isinstance(source, (bytes, bytearray)) else open(source, "rb")
+        with fp, warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            return Image.open(fp).size
+    except FileNotFoundError as exc:
+        raise ImageLoadError(f"Image file {name} does not exist.") from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise ImageLoadError(f"Cannot read {name} as an image ({exc.__class__.__name__}: {exc}).") from exc
+
+
+def _sixteen_bit(image: Image.Image) -> np.ndarray | None:
+    """Values of a 16/32-bit integer grey image as uint16 (32-bit clipped), or None for other modes."""
+    if image.mode.startswith("I"):
+        return np.clip(np.asarray(image, dtype=np.int64), 0, 65535).astype(np.uint16)
+    return None
+
+
+def to_rgb_array(image: Image.Image) -> np.ndarray:
+    """HxWx3 uint8 RGB from a PIL image, converting as the module docstring says."""
+    wide = _sixteen_bit(image)
+    if wide is not None:
+        grey = ((wide.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+        return np.repeat(grey[:, :, None], 3, axis=2)
+    if image.mode == "F":
+        grey = np.rint(np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0) * 255).astype(np.uint8)
+        return np.repeat(grey[:, :, None], 3, axis=2)
+    if image.mode == "P":
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = np.asarray(image.convert("RGBA"), dtype=np.float32)
+        alpha = rgba[:, :, 3:4] / 255.0
+        return np.clip(np.rint(rgba[:, :, :3] * alpha + 255.0 * (1.0 - alpha)), 0, 255).astype(np.uint8)
+    return np.asarray(image.convert("RGB"), dtype=np.uint8).copy()
+
+
+def to_gray_array(image: Image.Image) -> np.ndarray:
+    """HxW float32 in [0, 1] from a PIL image, converting as the module docstring says."""
+    wide = _sixteen_bit(image)
+    if wide is not None:
+        return wide.astype(np.float32) / 65535.0
+    if image.mode == "F":
+        values = np.asarray(image, dtype=np.float32)
+        if not np.isfinite(values).all():
+            raise ImageLoadError("The grey image holds NaN or infinite values.")
+        return np.clip(values, 0.0, 1.0)
+    if image.mode not in ("L", "1"):
+        image = image.convert("RGBA").convert("L") if image.mode == "P" else image.convert("L")
+    return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+
+
+def load_rgb(source: ImageSource) -> np.ndarray:
+    """HxWx3 uint8 RGB image from a file path or encoded bytes."""
+    return to_rgb_array(open_image(source))
+
+
+def load_gray(source: ImageSource) -> np.ndarray:
+    """HxW float32 grey in [0, 1] from a file path or encoded bytes (8- or 16-bit)."""
+    return to_gray_array(open_image(source))
+
+
+def fit_to_size(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Scale `image` (HxW or HxWxC) to cover width x height, then crop the centre to exactly that size."""
+    h, w = image.shape[:2]
+    if (w, h) == (width, height):
+        return image
+    scale = max(width / w, height / h)
+    new_w, new_h = max(width, round(w * scale)), max(height, round(h * scale))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    resized = cv2.resize(image, (new_w, new_h), interpolation=interpolation)
+    x0, y0 = (new_w - width) // 2, (new_h - height) // 2
+    return np.ascontiguousarray(resized[y0 : y0 + height, x0 : x0 + width])
+
+
+def encode_png(array: np.ndarray) -> bytes:
+    """PNG bytes of an HxW or HxWx3 (RGB) uint8/uint16 array; deterministic for equal arrays."""
+    array = np.asarray(array)
+    if array.dtype not in (np.uint8, np.uint16) or array.ndim not in (2, 3):
+        raise ValueError(f"encode_png needs a uint8/uint16 HxW or HxWx3 array, not {array.dtype} {array.shape}")
+    if array.ndim == 3:
+        if array.shape[2] != 3:
+            raise ValueError("encode_png needs 3 channels (RGB)")
+        array = array[:, :, ::-1]  # OpenCV writes BGR
+    ok, buffer = cv2.imencode(".png", np.ascontiguousarray(array))
+    if not ok:
+        raise ImageLoadError("OpenCV could not encode the PNG.")
+    return buffer.tobytes()
+
+
+def decode_png16(data: bytes) -> np.ndarray:
+    """Grey PNG bytes as HxW uint16 (8-bit images are scaled by 257); size-checked like every load."""
+    image = open_image(data)
+    wide = _sixteen_bit(image)
+    if wide is not None:
+        return wide
+    return np.asarray(image.convert("L"), dtype=np.uint16) * 257

@@ -1,0 +1,111 @@
+"""Loaded models and assembled pipelines, kept between requests and keyed by model identity.
+
+One base model is held at a time (they are large); switching base models drops the old one with its ControlNets
+and pipelines. ControlNets are held per identity. A pipeline (text-to-image or refine, with the request's
+ControlNets in order) is assembled once with `from_pipe`, which shares the loaded modules, and passed once
+through the `optimize` callback: the single place where speed-ups (see `accel.py`) touch a built pipeline.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from studio.engine.device import DeviceChoice
+from studio.engine.models import check_controlnet_fits, family_of, load_base, load_controlnet
+from studio.engine.sources import LocatedModel
+
+Optimizer = Callable[[Any, DeviceChoice], Any]
+
+
+def _key(located: LocatedModel) -> tuple[str, str, str]:
+    return (str(located.path), located.fingerprint, located.role)
+
+
+@dataclass
+class _LoadedBase:
+    key: tuple[str, str, str]
+    located: LocatedModel
+    pipe: Any
+    family: str
+
+
+class ModelCache:
+    """Holds the loaded base model, ControlNets and assembled pipelines for one device choice."""
+
+    def __init__(self, device: DeviceChoice, *, allow_pickle: bool, optimize: Optimizer | None = None) -> None:
+        self.device = device
+        self.allow_pickle = allow_pickle
+        self.optimize = optimize
+        self._base: _LoadedBase | None = None
+        self._controlnets: dict[tuple[str, str, str], Any] = {}
+        self._pipelines: dict[tuple[Any, ...], Any] = {}
+
+    def base(self, located: LocatedModel) -> tuple[Any, str]:
+        """The base text-to-image pipeline for `located` and its family, loading it if needed."""
+        key = _key(located)
+        if self._base is None or self._base.key != key:
+            self.clear()
+            pipe = load_base(located, dtype=self.device.dtype, allow_pickle=self.allow_pickle)
+            pipe.to(self.device.device)
+            self._base = _LoadedBase(key=key, located=located, pipe=pipe, family=family_of(pipe.unet.config))
+        return self._base.pipe, self._base.family
+
+    def controlnet(self, located: LocatedModel) -> Any:
+        """The ControlNet for `located`, loaded, checked against the current base and moved to the device."""
+        assert self._base is not None, "load the base model first"
+        key = _key(located)
+        if key not in self._controlnets:
+            model = load_controlnet(located, dtype=self.device.dtype, allow_pickle=self.allow_pickle)
+            check_controlnet_fits(controlnet=model, controlnet_at=located, unet=self._base.pipe.unet,
+                                  base_at=self._base.located)
+            self._controlnets[key] = model.to(self.device.device)
+        return self._controlnets[key]
+
+    def pipeline(self, base: LocatedModel, controlnets: list[LocatedModel], *, refine: bool) -> tuple[Any, str]:
+        """The pipeline for this base, these ControlNets (in request order) and mode, and the model family."""
+        base_pipe, family = self.base(base)
+        models = [self.controlnet(c) for c in controlnets]
+        key = (_key(base), tuple(_key(c) for c in controlnets), refine)
+        if key not in self._pipelines:
+            cls = _pipeline_class(family, with_control=bool(models), refine=refine)
+            extra = {}
+            if models:
+                from diffusers.models.controlnets.multicontrolnet import MultiControlNetModel
+
+                extra["controlnet"] = models[0] if len(models) == 1 else MultiControlNetModel(models)
+            pipe = cls.from_pipe(base_pipe, **extra)
+            pipe.set_progress_bar_config(disable=True)
+            if self.optimize is not None:
+                pipe = self.optimize(pipe, self.device) or pipe
+            self._pipelines[key] = pipe
+        return self._pipelines[key], family
+
+    def clear(self) -> None:
+        """Drop every loaded model and free accelerator memory."""
+        self._base = None
+        self._controlnets.clear()
+        self._pipelines.clear()
+        free_memory(self.device)
+
+
+def free_memory(device: DeviceChoice) -> None:
+    """Collect garbage and return cached accelerator memory."""
+    gc.collect()
+    if device.device == "cuda":
+        import torch
+
+        torch.cuda.empty_cache()
+
+
+def _pipeline_class(family: str, *, with_control: bool, refine: bool) -> Any:
+    import diffusers
+
+    prefix = "StableDiffusionXL" if family == "sdxl" else "StableDiffusion"
+    if with_control:
+        name = f"{prefix}ControlNetImg2ImgPipeline" if refine else f"{prefix}ControlNetPipeline"
+    else:
+        name = f"{prefix}Img2ImgPipeline" if refine else f"{prefix}Pipeline"
+    return getattr(diffusers, name)

@@ -1,0 +1,251 @@
+"""The engine: a `GenerationRequest` in, a `GenerationResult` out, through diffusers ControlNet pipelines.
+
+    engine = Engine(ModelSettings.for_model("tiny"))
+    result = engine.generate(request, on_progress=print, cancel=token)
+
+- Models are found from the settings (ControlNets bundled in a base folder's `controlnets/` are used for kinds the
+  settings leave open), loaded once and reused (`ModelCache`), keyed by their identity (path + fingerprint).
+- Seeds: image i of a batch uses seed + i with its own CPU generator, so it equals a single image made with
+  seed + i, and the same request + seed on the same device gives the same pixels. Seed None picks one at random.
+- Progress: `on_progress(Progress)` after every step (from `callback_on_step_end`), with a latent preview image
+  every `preview_every` steps. Cancellation: `cancel.cancel()` from any thread stops the run after the current
+  step (the pipeline's `_interrupt` flag); the result then has `cancelled=True` and no images.
+- CUDA out of memory becomes `DeviceOutOfMemoryError` after the cache is freed; the engine stays usable.
+- Thread safety: one generation at a time (a lock); call from a worker thread, cancel from any thread.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from PIL import Image
+
+from studio.engine.cache import ModelCache, Optimizer, free_memory
+from studio.engine.control_images import fit_image
+from studio.engine.control_modes import install_mode_hooks, remove_hooks
+from studio.engine.device import DeviceChoice, choose_device
+from studio.engine.errors import DeviceOutOfMemoryError, GenerationError, ModelError
+from studio.engine.preview import latents_to_preview
+from studio.engine.request import GenerationRequest
+from studio.engine.schedulers import make_scheduler
+from studio.engine.settings import ModelSettings
+from studio.engine.sources import LocatedModel, bundled_controlnets, locate_base, locate_controlnet
+
+
+class CancelToken:
+    """Set from any thread to stop a running generation after its current step."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        """Ask the generation to stop."""
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        """True once `cancel()` was called."""
+        return self._event.is_set()
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One finished denoising step; `preview` is a small RGB image on some steps, else None."""
+
+    step: int
+    total: int
+    elapsed_s: float
+    preview: Image.Image | None = None
+
+
+@dataclass
+class GenerationResult:
+    """What a generation produced and how.
+
+    seeds: the seed of each image (seed + i). timings: seconds for "load", "prepare", "run" and "total".
+    models: identities of the base model and ControlNets used. device: e.g. "cuda float16" or a CPU note.
+    """
+
+    request: GenerationRequest
+    images: list[Image.Image]
+    seed: int
+    seeds: list[int]
+    cancelled: bool
+    timings: dict[str, float]
+    models: list[dict[str, Any]]
+    device: str
+    family: str
+    notes: list[str] = field(default_factory=list)
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+class Engine:
+    """Runs generation requests on the models named by `settings`, one at a time."""
+
+    def __init__(self, settings: ModelSettings, *, preview_every: int = 5, optimize: Optimizer | None = None,
+                 device: DeviceChoice | None = None) -> None:
+        settings.validate()
+        self.settings = settings
+        self.preview_every = preview_every
+        self.device = device or choose_device(settings.device, settings.dtype)
+        self._cache = ModelCache(self.device, allow_pickle=settings.allow_pickle, optimize=optimize)
+        self._lock = threading.Lock()
+        self._located_base: LocatedModel | None = None
+
+    # ----------------------------------------------------------------------------------------- models
+    def locate_models(self, kinds: list[str]) -> tuple[LocatedModel, list[LocatedModel]]:
+        """Find (not load) the base model and the ControlNets for `kinds`, in that order."""
+        entry = self.settings.active_entry()
+        allow = self.settings.allow_pickle
+        base = locate_base(entry.base, allow_pickle=allow, config=entry.config)
+        sources = {kind: str(path) for kind, path in bundled_controlnets(base.path).items()} if \
+            base.layout == "folder" else {}
+        sources.update(entry.controlnets)
+        controlnets = []
+        for kind in kinds:
+            if kind not in sources:
+                raise ModelError(f"No {kind} ControlNet is set up for the model {entry.base}; add one with "
+                                 f"--controlnet {kind}=PATH or `studio models set --controlnet {kind}=PATH`.")
+            controlnets.append(locate_controlnet(kind, sources[kind], allow_pickle=allow, base_family=base.family))
+        return base, controlnets
+
+    def prepare(self, request: GenerationRequest) -> Any:
+        """Load and assemble the pipeline `request` needs (e.g. to warm up before the first run)."""
+        with self._lock:
+            return self._prepare(request)[0]
+
+    def _prepare(self, request: GenerationRequest) -> tuple[Any, str, list[LocatedModel]]:
+        base, controlnets = self.locate_models([c.kind for c in request.controls])
+        pipe, family = self._cache.pipeline(base, controlnets, refine=request.is_refine)
+        return pipe, family, [base, *controlnets]
+
+    def unload(self) -> None:
+        """Drop all loaded models and free memory."""
+        with self._lock:
+            self._cache.clear()
+
+    # ------------------------------------------------------------------------------------- generation
+    def generate(self, request: GenerationRequest, *, on_progress: ProgressCallback | None = None,
+                 cancel: CancelToken | None = None) -> GenerationResult:
+        """Run `request`; raises `StudioError` subclasses for bad requests, models or out of memory."""
+        request.validate()
+        with self._lock:
+            return self._generate(request, on_progress=on_progress, cancel=cancel)
+
+    def _generate(self, request: GenerationRequest, *, on_progress: ProgressCallback | None,
+                  cancel: CancelToken | None) -> GenerationResult:
+        started = time.perf_counter()
+        seed = request.seed if request.seed is not None else secrets.randbelow(2**32)
+        seeds = [seed + i for i in range(request.batch_size)]
+        try:
+            pipe, family, located = self._prepare(request)
+        except _oom_errors() as exc:
+            raise self._out_of_memory(request, exc) from exc
+        loaded = time.perf_counter()
+        kwargs = self._call_arguments(pipe, request, seeds)
+        prepared = time.perf_counter()
+        result = GenerationResult(
+            request=request, images=[], seed=seed, seeds=seeds, cancelled=False, timings={},
+            models=[m.identity() for m in located], device=self.device.describe(), family=family,
+            notes=[self.device.note] if self.device.note else [],
+        )
+        if cancel is not None and cancel.cancelled:
+            result.cancelled = True
+        else:
+            result.images, result.cancelled = self._run(pipe, request, kwargs, family=family,
+                                                        on_progress=on_progress, cancel=cancel)
+        done = time.perf_counter()
+        result.timings = {"load": loaded - started, "prepare": prepared - loaded, "run": done - prepared,
+                          "total": done - started}
+        return result
+
+    def _call_arguments(self, pipe: Any, request: GenerationRequest, seeds: list[int]) -> dict[str, Any]:
+        """Keyword arguments for the pipeline call (control maps fitted to the output size, generators...)."""
+        import torch
+
+        width, height = request.width, request.height
+        pipe.scheduler = make_scheduler(request.scheduler, pipe.scheduler.config)
+        kwargs: dict[str, Any] = {
+            "prompt": request.prompt, "negative_prompt": request.negative_prompt,
+            "num_inference_steps": request.steps, "guidance_scale": request.guidance_scale,
+            "num_images_per_prompt": request.batch_size,
+            "generator": [torch.Generator("cpu").manual_seed(s) for s in seeds],
+            "output_type": "pil",
+        }
+        controls = request.controls
+        maps = [Image.fromarray(fit_image(c.image, width=width, height=height, mode=c.resize_mode))
+                for c in controls]
+        if controls:
+            single = len(controls) == 1
+            kwargs.update({
+                "controlnet_conditioning_scale": float(controls[0].weight) if single else
+                [float(c.weight) for c in controls],
+                "control_guidance_start": [float(c.start) for c in controls],
+                "control_guidance_end": [float(c.end) for c in controls],
+            })
+        if request.is_refine:
+            init = Image.fromarray(fit_image(request.init_image, width=width, height=height, mode="crop_and_resize"))
+            kwargs.update({"image": init, "strength": float(request.strength)})
+            if controls:
+                kwargs.update({"control_image": maps[0] if len(maps) == 1 else maps, "width": width,
+                               "height": height})
+        else:
+            kwargs.update({"width": width, "height": height})
+            if controls:
+                kwargs["image"] = maps[0] if len(maps) == 1 else maps
+        return kwargs
+
+    def _run(self, pipe: Any, request: GenerationRequest, kwargs: dict[str, Any], *, family: str,
+             on_progress: ProgressCallback | None, cancel: CancelToken | None) -> tuple[list[Image.Image], bool]:
+        """Call the pipeline with progress, previews, cancellation and control-mode hooks."""
+        start = time.perf_counter()
+        state = {"interrupted": False}
+
+        def on_step_end(pipeline: Any, step: int, _timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
+            if cancel is not None and cancel.cancelled:
+                pipeline._interrupt = True
+                state["interrupted"] = True
+            if on_progress is not None:
+                total = pipeline.num_timesteps
+                wants_preview = self.preview_every > 0 and (step + 1) % self.preview_every == 0 and step + 1 < total
+                preview = latents_to_preview(tensors["latents"], family=family) if wants_preview else None
+                on_progress(Progress(step=step + 1, total=total, elapsed_s=time.perf_counter() - start,
+                                     preview=preview))
+            return tensors
+
+        controlnet = getattr(pipe, "controlnet", None)
+        nets = list(getattr(controlnet, "nets", [controlnet] if controlnet is not None else []))
+        handles = install_mode_hooks(nets, [c.mode for c in request.controls],
+                                     uses_cfg=lambda: pipe.do_classifier_free_guidance)
+        try:
+            output = pipe(**kwargs, callback_on_step_end=on_step_end, callback_on_step_end_tensor_inputs=["latents"])
+        except _oom_errors() as exc:
+            raise self._out_of_memory(request, exc) from exc
+        except (RuntimeError, ValueError) as exc:
+            raise GenerationError(f"Generation failed: {exc}") from exc
+        finally:
+            remove_hooks(handles)
+        if state["interrupted"]:
+            return [], True
+        return list(output.images), False
+
+    def _out_of_memory(self, request: GenerationRequest, exc: BaseException) -> DeviceOutOfMemoryError:
+        """Free the accelerator's cache and describe the failure in one sentence."""
+        free_memory(self.device)
+        return DeviceOutOfMemoryError(
+            f"The {self.device.device.upper()} ran out of memory making {request.batch_size} image(s) of "
+            f"{request.width}x{request.height}; try a smaller size or batch, or close other GPU programs."
+        )
+
+
+def _oom_errors() -> tuple[type[BaseException], ...]:
+    import torch
+
+    return (torch.OutOfMemoryError,)

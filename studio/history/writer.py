@@ -1,0 +1,311 @@
+"""The writer thread: the only place that writes events. Callers queue jobs and get futures back.
+
+`append` on the GUI thread only validates and queues (microseconds); the thread takes every queued job, writes
+them in ONE transaction (a SAVEPOINT per job, so a bad event fails alone), commits, and then resolves the
+futures: a resolved future (an acknowledgement) means the event is committed to the WAL with a full sync and
+survives a crash. Heavy work (PNG encoding of images) happens before queueing, in the caller's thread.
+
+The thread keeps the document state at the head of the current branch in memory. It checks each event against
+it before writing (a stroke outside the canvas is refused), and writes a checkpoint from it every
+`CHECKPOINT_INTERVAL` events, after the acknowledgements of that batch went out.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from studio.history import events as ev
+from studio.history.checkpoints import state_at, write_checkpoint
+from studio.history.errors import HistoryError
+from studio.history.reads import DbBlobSource, current_branch, get_event, get_revision, nearest_thumbnail
+from studio.history.rows import (
+    CURRENT_BRANCH, add_event, add_revision, create_branch, insert_blob, payload_text, set_head, set_meta,
+    update_event,
+)
+from studio.history.schema import CHECKPOINT_INTERVAL, connect
+from studio.history.state import DocumentState, apply_event
+
+MAX_BATCH = 512  # jobs per transaction
+
+
+@dataclass(frozen=True)
+class Appended:
+    """Acknowledgement of a committed event: its id, the revision it produced, and whether it was merged into
+    the previous event (coalesced typing)."""
+
+    event: int
+    revision: int
+    coalesced: bool = False
+
+
+@dataclass
+class _Job:
+    future: Future = field(default_factory=Future, init=False)
+
+
+@dataclass
+class _Append(_Job):
+    event: ev.NewEvent
+    text: str  # canonical payload JSON, encoded in the caller's thread
+    time: float
+
+
+@dataclass
+class _Fork(_Job):
+    kind: str  # ev.RESTORE or ev.BRANCH
+    revision: int | None
+    name: str | None
+    time: float
+
+
+@dataclass
+class _Switch(_Job):
+    name: str
+
+
+@dataclass
+class _Barrier(_Job):
+    pass
+
+
+@dataclass
+class _Head:
+    branch: int
+    revision: int
+    state: DocumentState
+    distance: int  # events since the last checkpoint on the path to this revision
+
+
+@dataclass
+class _Tail:
+    """The newest event when it is a setting edit that a following edit of the same field may merge into."""
+
+    event: int
+    revision: int
+    field: str
+    updated: float
+
+
+_STOP = object()
+
+
+class Writer:
+    """Owns the writing connection and the thread. `submit` is thread-safe and never blocks on disk."""
+
+    def __init__(self, path: Path, *, coalesce_window: float, checkpoint_interval: int = CHECKPOINT_INTERVAL):
+        self._path = path
+        self._window = coalesce_window
+        self._interval = checkpoint_interval
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._closed = False
+        self._conn = None
+        self._head: _Head | None = None
+        self._tail: _Tail | None = None
+        started: Future = Future()
+        self._thread = threading.Thread(target=self._run, args=(started,), name="history-writer", daemon=True)
+        self._thread.start()
+        started.result()
+
+    # -- caller side ------------------------------------------------------------------------------------------
+    def append(self, event: ev.NewEvent, *, text: str, time: float) -> Future:
+        return self._submit(_Append(event=event, text=text, time=time))
+
+    def fork(self, *, kind: str, revision: int | None, name: str | None, time: float) -> Future:
+        return self._submit(_Fork(kind=kind, revision=revision, name=name, time=time))
+
+    def switch(self, name: str) -> Future:
+        return self._submit(_Switch(name=name))
+
+    def barrier(self) -> Future:
+        return self._submit(_Barrier())
+
+    def close(self) -> None:
+        """Write everything queued, then stop the thread and close the connection."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._queue.put(_STOP)
+        self._thread.join()
+
+    def _submit(self, job: _Job) -> Future:
+        with self._lock:
+            if self._closed:
+                raise HistoryError("The history store is closed.")
+            self._queue.put(job)
+        return job.future
+
+    # -- writer thread ----------------------------------------------------------------------------------------
+    def _run(self, started: Future) -> None:
+        try:
+            self._conn = connect(self._path, readonly=False)
+        except Exception as exc:  # noqa: BLE001 - reported to the opener
+            started.set_exception(HistoryError(f"Cannot open {self._path} for writing ({exc})."))
+            return
+        started.set_result(None)
+        stop = False
+        while not stop:
+            batch = [self._queue.get()]
+            if batch[0] is _STOP:
+                break
+            while len(batch) < MAX_BATCH:
+                try:
+                    job = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if job is _STOP:
+                    stop = True
+                    break
+                batch.append(job)
+            self._write_batch(batch)
+            self._checkpoint_if_due()
+        self._conn.close()
+
+    def _write_batch(self, batch: list[_Job]) -> None:
+        conn = self._conn
+        outcomes: list[tuple[_Job, Any, BaseException | None]] = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for job in batch:
+                if not job.future.set_running_or_notify_cancel():
+                    continue
+                conn.execute("SAVEPOINT job")
+                try:
+                    outcomes.append((job, self._do(job), None))
+                    conn.execute("RELEASE job")
+                except Exception as exc:  # noqa: BLE001 - the job's future carries it
+                    conn.execute("ROLLBACK TO job")
+                    conn.execute("RELEASE job")
+                    if not isinstance(exc, HistoryError):
+                        self._head, self._tail = None, None  # memory may be ahead of the database
+                        exc = HistoryError(f"The event could not be saved ({exc}).")
+                    outcomes.append((job, None, exc))
+            conn.execute("COMMIT")
+        except Exception as exc:  # noqa: BLE001 - commit failed: nothing of the batch is saved
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            self._head, self._tail = None, None
+            error = HistoryError(f"The history could not be saved to {self._path} ({exc}).")
+            for job in batch:
+                if not job.future.done():
+                    if not job.future.running():
+                        job.future.set_running_or_notify_cancel()
+                    job.future.set_exception(error)
+            return
+        for job, result, error in outcomes:
+            if error is None:
+                job.future.set_result(result)
+            else:
+                job.future.set_exception(error)
+
+    def _checkpoint_if_due(self) -> None:
+        head = self._head
+        if head is None or head.distance < self._interval:
+            return
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            write_checkpoint(self._conn, head.state)
+            self._conn.execute("COMMIT")
+            head.distance = 0
+        except Exception:  # noqa: BLE001 - a checkpoint only speeds reading up; retried after the next batch
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            self._head = None
+
+    def _current_head(self) -> _Head:
+        if self._head is None:
+            branch = current_branch(self._conn)
+            state, distance = state_at(self._conn, branch.head)
+            self._head = _Head(branch.id, branch.head, state, distance)
+        return self._head
+
+    def _do(self, job: _Job) -> Any:
+        if isinstance(job, _Append):
+            return self._append(job)
+        if isinstance(job, _Fork):
+            return self._fork(job)
+        if isinstance(job, _Switch):
+            row = self._conn.execute("SELECT id FROM branches WHERE name = ?", (job.name,)).fetchone()
+            if row is None:
+                raise HistoryError(f"There is no branch named {job.name!r}.")
+            set_meta(self._conn, CURRENT_BRANCH, str(row[0]))
+            self._head, self._tail = None, None
+            return None
+        return None  # barrier
+
+    def _append(self, job: _Append) -> Appended:
+        event, conn = job.event, self._conn
+        head = self._current_head()
+        tail = self._tail
+        if (event.kind == ev.SETTING and tail is not None and tail.revision == head.revision
+                and head.distance > 0 and tail.field == event.payload["field"]
+                and job.time - tail.updated <= self._window):
+            apply_event(head.state, revision=head.revision, kind=event.kind, payload=event.payload,
+                        blobs=DbBlobSource(conn))
+            update_event(conn, event=tail.event, updated=job.time, payload=job.text,
+                         text=ev.search_text(event.kind, event.payload))
+            tail.updated = job.time
+            return Appended(tail.event, tail.revision, coalesced=True)
+        source = DbBlobSource(conn, {blob.hash: blob for blob in event.blobs})
+        for hash_ in ev.blob_refs(event.kind, event.payload):
+            source.media(hash_)  # raises if the blob is neither given nor stored
+        if event.kind == ev.FEEDBACK:
+            _check_feedback_target(conn, event.payload)
+        apply_event(head.state, revision=head.revision, kind=event.kind, payload=event.payload, blobs=source)
+        for blob in event.blobs:
+            insert_blob(conn, blob)
+        if event.thumbnail is not None:
+            insert_blob(conn, event.thumbnail)
+        revision = add_revision(conn, parent=head.revision, branch=head.branch, time=job.time,
+                                thumbnail=event.thumbnail.hash if event.thumbnail else None)
+        event_id = add_event(conn, time=job.time, updated=job.time, kind=event.kind, payload=job.text,
+                             revision=revision, text=ev.search_text(event.kind, event.payload))
+        set_head(conn, head.branch, revision)
+        head.revision = head.state.revision = revision
+        head.distance += 1
+        is_setting = event.kind == ev.SETTING
+        self._tail = _Tail(event_id, revision, event.payload["field"], job.time) if is_setting else None
+        return Appended(event_id, revision)
+
+    def _fork(self, job: _Fork) -> Appended:
+        conn = self._conn
+        target = job.revision if job.revision is not None else self._current_head().revision
+        get_revision(conn, target)
+        name = job.name or _free_branch_name(conn, f"{job.kind}-{target}")
+        if conn.execute("SELECT 1 FROM branches WHERE name = ?", (name,)).fetchone():
+            raise HistoryError(f"A branch named {name!r} already exists.")
+        state, distance = state_at(conn, target)
+        branch = create_branch(conn, name=name, head=target, forked_from=target, time=job.time)
+        revision = add_revision(conn, parent=target, branch=branch, time=job.time,
+                                thumbnail=nearest_thumbnail(conn, target))
+        payload = {"revision": target, "branch": name} if job.kind == ev.RESTORE else {"revision": target, "name": name}
+        event_id = add_event(conn, time=job.time, updated=job.time, kind=job.kind,
+                             payload=payload_text(payload), revision=revision, text=None)
+        set_head(conn, branch, revision)
+        set_meta(conn, CURRENT_BRANCH, str(branch))
+        state.revision = revision
+        self._head, self._tail = _Head(branch, revision, state, distance + 1), None
+        return Appended(event_id, revision)
+
+
+def _check_feedback_target(conn, payload: dict) -> None:
+    target = get_event(conn, payload["generation"])
+    if target.kind != ev.GENERATION:
+        raise HistoryError(f"Event {target.id} is a {target.kind} event; feedback needs a generation.")
+    result = payload["result"]
+    if result is not None and result >= len(target.payload["results"]):
+        raise HistoryError(f"Generation {target.id} has {len(target.payload['results'])} results, not {result + 1}.")
+
+
+def _free_branch_name(conn, base: str) -> str:
+    name, number = base, 1
+    while conn.execute("SELECT 1 FROM branches WHERE name = ?", (name,)).fetchone():
+        number += 1
+        name = f"{base}-{number}"
+    return name

@@ -41,3 +41,14 @@ def fit_image(image: np.ndarray, *, width: int, height: int, mode: str) -> np.nd
         canvas[top:top + new_h, left:left + new_w] = _resize(image, new_w, new_h)
         return canvas
     raise RequestError(f"Unknown resize mode {mode!r}.")
+
+
+def read_rgb_image(path: str) -> np.ndarray:
+    """Read an image file as an HxWx3 uint8 RGB array; `RequestError` if it is missing or unreadable."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            return np.asarray(image.convert("RGB"), dtype=np.uint8).copy()
+    except (OSError, UnidentifiedImageError) as exc:
+        raise RequestError(f"Cannot read the image {path} ({exc}).") from exc

@@ -75,7 +75,7 @@ def _is_number(value: Any) -> bool:
 
 def _check_choice(value: Any, choices: tuple[str, ...], *, what: str) -> None:
     if value not in choices:
-        raise RequestError(f"Unknown {what} {value!r}; choose one of: {', '.join(choices)}.")
+        raise RequestError(f"{what} {value!r} is unknown; choose one of: {', '.join(choices)}.")
 
 
 def _check_range(value: Any, low: float, high: float, *, what: str, integer: bool = False) -> None:
@@ -116,7 +116,7 @@ class ControlInput:
     def validate(self, *, index: int = 0) -> None:
         """Raise `RequestError` if any value is out of range."""
         what = f"Control {index + 1}"
-        _check_choice(self.kind, CONTROL_KINDS, what=f"control kind in control {index + 1}")
+        _check_choice(self.kind, CONTROL_KINDS, what=f"{what} kind")
         what = f"{what} ({self.kind})"
         if self.image is None:
             raise RequestError(f"{what} has no image.")
@@ -126,8 +126,8 @@ class ControlInput:
         _check_range(self.end, 0.0, 1.0, what=f"{what} end")
         if self.start >= self.end:
             raise RequestError(f"{what} start ({self.start:g}) must be before its end ({self.end:g}).")
-        _check_choice(self.mode, CONTROL_MODES, what=f"control mode in {what}")
-        _check_choice(self.resize_mode, RESIZE_MODES, what=f"resize mode in {what}")
+        _check_choice(self.mode, CONTROL_MODES, what=f"{what} mode")
+        _check_choice(self.resize_mode, RESIZE_MODES, what=f"{what} resize mode")
 
     def to_dict(self, *, include_images: bool = True) -> dict[str, Any]:
         """Plain JSON-ready data; the image as base64 PNG, or None when `include_images` is false."""
@@ -193,7 +193,7 @@ class GenerationRequest:
         _check_range(self.guidance_scale, 0.0, MAX_GUIDANCE, what="The guidance scale")
         if self.seed is not None:
             _check_range(self.seed, 0, MAX_SEED, what="The seed", integer=True)
-        _check_choice(self.scheduler, SCHEDULERS, what="scheduler")
+        _check_choice(self.scheduler, SCHEDULERS, what="The scheduler")
         _check_range(self.batch_size, 1, MAX_BATCH, what="The batch size", integer=True)
         if not isinstance(self.controls, (list, tuple)):
             raise RequestError("The controls must be a list of ControlInput.")

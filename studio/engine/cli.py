@@ -1,0 +1,275 @@
+"""`studio generate` and `studio models ...`: the engine from the command line.
+
+    studio models make-tiny DIR [--family sd15|sdxl]
+    studio models add NAME SOURCE [--controlnet KIND=SOURCE ...] [--config DIR] [--activate]
+    studio models set [--active NAME] [--model NAME --controlnet KIND=SOURCE ...] [--allow-pickle on|off]
+                      [--device auto|cuda|cpu] [--dtype auto|fp16|bf16|fp32]
+    studio models remove NAME
+    studio models list
+    studio generate [--model SOURCE] [--controlnet KIND=SOURCE ...] --control KIND=IMAGE[,weight=W,start=S,end=E,
+                    mode=M,resize=R] ... --prompt TEXT [--negative TEXT] [--steps N] [--guidance X] [--seed N]
+                    [--width W --height H] [--scheduler NAME] [--batch N] [--init IMAGE --strength S] --out FILE.png
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from studio.engine.errors import RequestError, SettingsError
+from studio.engine.request import CONTROL_KINDS, SCHEDULERS
+
+
+def register(subparsers: Any) -> None:
+    """Add the `generate` and `models` commands."""
+    _register_generate(subparsers)
+    _register_models(subparsers)
+
+
+# ------------------------------------------------------------------------------------------------ parsing helpers
+def _kind_value(text: str) -> tuple[str, str]:
+    kind, sep, value = text.partition("=")
+    if not sep or not value:
+        raise argparse.ArgumentTypeError(f"expected KIND=VALUE, got {text!r}")
+    if kind not in CONTROL_KINDS:
+        raise argparse.ArgumentTypeError(f"unknown kind {kind!r}; kinds: {', '.join(CONTROL_KINDS)}")
+    return kind, value
+
+
+def _on_off(text: str) -> bool:
+    if text.lower() in ("on", "yes", "true", "1"):
+        return True
+    if text.lower() in ("off", "no", "false", "0"):
+        return False
+    raise argparse.ArgumentTypeError("expected on or off")
+
+
+_CONTROL_OPTIONS = {"weight": float, "start": float, "end": float, "mode": str, "resize": str}
+
+
+def parse_control(kind: str, spec: str) -> Any:
+    """`--control KIND=IMAGE[,weight=W,start=S,end=E,mode=M,resize=R]` -> ControlInput (image read)."""
+    from studio.engine.control_images import read_rgb_image
+    from studio.engine.request import ControlInput
+
+    path, *options = spec.split(",")
+    values: dict[str, Any] = {}
+    for option in options:
+        name, sep, value = option.partition("=")
+        if not sep or name not in _CONTROL_OPTIONS:
+            raise RequestError(f"Unknown control option {option!r}; use {', '.join(_CONTROL_OPTIONS)}.")
+        try:
+            values["resize_mode" if name == "resize" else name] = _CONTROL_OPTIONS[name](value)
+        except ValueError as exc:
+            raise RequestError(f"Control option {name} needs a number, got {value!r}.") from exc
+    return ControlInput(kind=kind, image=read_rgb_image(path), **values)
+
+
+# ----------------------------------------------------------------------------------------------------- generate
+def _register_generate(subparsers: Any) -> None:
+    p = subparsers.add_parser("generate", help="generate images from a prompt and control maps")
+    p.add_argument("--model", help="base model: diffusers folder, .safetensors file or cached hub id "
+                                   "(default: the active model of the settings)")
+    p.add_argument("--controlnet", action="append", type=_kind_value, default=[], metavar="KIND=SOURCE",
+                   help="ControlNet for a kind (folder, file or hub id); a --model folder's controlnets/ are used too")
+    p.add_argument("--control", action="append", type=_kind_value, default=[], metavar="KIND=IMAGE[,opt=v]",
+                   help="control map; options weight, start, end, mode (balanced|prompt|control), "
+                        "resize (just_resize|crop_and_resize|resize_and_fill)")
+    p.add_argument("--prompt", required=True)
+    p.add_argument("--negative", default="")
+    p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--guidance", type=float, default=7.0)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--width", type=int, default=512)
+    p.add_argument("--height", type=int, default=512)
+    p.add_argument("--scheduler", choices=SCHEDULERS, default="unipc")
+    p.add_argument("--batch", type=int, default=1)
+    p.add_argument("--init", metavar="IMAGE", help="refine this image (img2img)")
+    p.add_argument("--strength", type=float, default=0.6, help="how much of --init to repaint (0..1)")
+    p.add_argument("--device", choices=("auto", "cuda", "cpu"))
+    p.add_argument("--dtype", choices=("auto", "fp16", "bf16", "fp32"))
+    p.add_argument("--allow-pickle", action="store_true", help="allow pickle checkpoints (.ckpt .pt .pth .bin)")
+    p.add_argument("--out", required=True, help="output PNG (a batch adds -1, -2, ... to the name)")
+    p.set_defaults(func=_generate)
+
+
+def _settings_for(args: argparse.Namespace) -> Any:
+    from studio.engine.settings import ModelSettings
+
+    stored = ModelSettings.load()
+    if args.model:
+        settings = ModelSettings.for_model(args.model, allow_pickle=stored.allow_pickle, device=stored.device,
+                                           dtype=stored.dtype)
+    else:
+        settings = stored
+    entry = settings.active_entry()
+    entry.controlnets.update(dict(args.controlnet))
+    settings.allow_pickle = settings.allow_pickle or args.allow_pickle
+    settings.device = args.device or settings.device
+    settings.dtype = args.dtype or settings.dtype
+    settings.validate()
+    return settings
+
+
+def _output_paths(out: str, count: int) -> list[Path]:
+    path = Path(out)
+    if path.suffix.lower() != ".png":
+        raise RequestError(f"The output {out} must be a .png file.")
+    if not path.parent.is_dir():
+        raise RequestError(f"The output folder {path.parent} does not exist.")
+    if count == 1:
+        return [path]
+    return [path.with_name(f"{path.stem}-{i + 1}{path.suffix}") for i in range(count)]
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from studio.engine.control_images import read_rgb_image
+    from studio.engine.metadata import save_png
+    from studio.engine.pipeline import Engine
+    from studio.engine.request import GenerationRequest
+
+    request = GenerationRequest(
+        prompt=args.prompt, negative_prompt=args.negative, width=args.width, height=args.height, steps=args.steps,
+        guidance_scale=args.guidance, seed=args.seed, scheduler=args.scheduler, batch_size=args.batch,
+        controls=[parse_control(kind, spec) for kind, spec in args.control],
+        init_image=read_rgb_image(args.init) if args.init else None, strength=args.strength,
+    )
+    request.validate()
+    outputs = _output_paths(args.out, request.batch_size)
+    engine = Engine(_settings_for(args))
+    print("loading models...", flush=True)
+    engine.prepare(request)
+    with tqdm(total=request.steps, desc="generating", unit="step", leave=False) as bar:
+        def on_progress(progress: Any) -> None:
+            bar.total = progress.total
+            bar.update(progress.step - bar.n)
+
+        result = engine.generate(request, on_progress=on_progress)
+    for note in result.notes:
+        print(f"note: {note}")
+    if result.cancelled:
+        print("cancelled")
+        return 1
+    for image, seed, path in zip(result.images, result.seeds, outputs):
+        save_png(image, path, request=request, seed=seed, models=result.models)
+        print(f"wrote {path} (seed {seed}, {result.timings['run']:.2f} s, {result.device})")
+    return 0
+
+
+# ------------------------------------------------------------------------------------------------------- models
+def _register_models(subparsers: Any) -> None:
+    models = subparsers.add_parser("models", help="set up base models and ControlNets")
+    sub = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
+
+    p = sub.add_parser("make-tiny", help="write tiny random models (for tests and demos) into DIR")
+    p.add_argument("dir")
+    p.add_argument("--family", choices=("sd15", "sdxl"), default="sd15")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_make_tiny)
+
+    p = sub.add_parser("list", help="show the model settings and check each model")
+    p.set_defaults(func=_list)
+
+    p = sub.add_parser("add", help="add (or replace) a model in the settings")
+    p.add_argument("name")
+    p.add_argument("source", help="diffusers folder, .safetensors file or cached hub id")
+    p.add_argument("--controlnet", action="append", type=_kind_value, default=[], metavar="KIND=SOURCE")
+    p.add_argument("--config", help="diffusers config folder for a single-file base model")
+    p.add_argument("--activate", action="store_true", help="make it the active model")
+    p.set_defaults(func=_add)
+
+    p = sub.add_parser("set", help="change settings")
+    p.add_argument("--active", metavar="NAME", help="make NAME the active model")
+    p.add_argument("--model", metavar="NAME", help="model whose ControlNets --controlnet sets (default: active)")
+    p.add_argument("--controlnet", action="append", type=_kind_value, default=[], metavar="KIND=SOURCE")
+    p.add_argument("--allow-pickle", type=_on_off, metavar="on|off")
+    p.add_argument("--device", choices=("auto", "cuda", "cpu"))
+    p.add_argument("--dtype", choices=("auto", "fp16", "bf16", "fp32"))
+    p.set_defaults(func=_set)
+
+    p = sub.add_parser("remove", help="remove a model from the settings")
+    p.add_argument("name")
+    p.set_defaults(func=_remove)
+
+
+def _make_tiny(args: argparse.Namespace) -> int:
+    from studio.engine.tiny import describe, make_tiny
+
+    print(describe(make_tiny(args.dir, family=args.family, seed=args.seed)))
+    return 0
+
+
+def _check(entry: Any, allow_pickle: bool) -> str:
+    from studio.engine.errors import StudioError
+    from studio.engine.sources import FAMILY_NAMES, locate_base
+
+    try:
+        located = locate_base(entry.base, allow_pickle=allow_pickle, config=entry.config)
+    except StudioError as exc:
+        return f"problem: {exc}"
+    family = FAMILY_NAMES.get(located.family or "", "SD")
+    return f"ok ({located.layout}, {family}, {located.size_bytes / 2**20:.1f} MiB)"
+
+
+def _list(_args: argparse.Namespace) -> int:
+    from studio.engine.settings import ModelSettings, settings_path
+
+    settings = ModelSettings.load()
+    print(f"settings: {settings_path()}")
+    print(f"device: {settings.device}, dtype: {settings.dtype}, allow pickle: {settings.allow_pickle}")
+    if not settings.models:
+        print("no models; add one with `studio models add NAME PATH`")
+    for name, entry in settings.models.items():
+        mark = "*" if name == (settings.active or next(iter(settings.models))) else " "
+        print(f"{mark} {name}: {entry.base}  [{_check(entry, settings.allow_pickle)}]")
+        for kind, source in entry.controlnets.items():
+            print(f"    {kind}: {source}")
+    return 0
+
+
+def _add(args: argparse.Namespace) -> int:
+    from studio.engine.settings import ModelEntry, ModelSettings
+
+    settings = ModelSettings.load()
+    settings.models[args.name] = ModelEntry(base=args.source, controlnets=dict(args.controlnet), config=args.config)
+    if args.activate or settings.active is None:
+        settings.active = args.name
+    print(f"saved {settings.save()}")
+    return 0
+
+
+def _set(args: argparse.Namespace) -> int:
+    from studio.engine.settings import ModelSettings
+
+    settings = ModelSettings.load()
+    if args.active is not None:
+        if args.active not in settings.models:
+            raise SettingsError(f"No model named {args.active!r}; known: {', '.join(settings.models) or 'none'}.")
+        settings.active = args.active
+    if args.controlnet:
+        name = args.model or settings.active
+        if name not in settings.models:
+            raise SettingsError(f"No model named {name!r} to set ControlNets for.")
+        settings.models[name].controlnets.update(dict(args.controlnet))
+    if args.allow_pickle is not None:
+        settings.allow_pickle = args.allow_pickle
+    settings.device = args.device or settings.device
+    settings.dtype = args.dtype or settings.dtype
+    print(f"saved {settings.save()}")
+    return 0
+
+
+def _remove(args: argparse.Namespace) -> int:
+    from studio.engine.settings import ModelSettings
+
+    settings = ModelSettings.load()
+    if args.name not in settings.models:
+        raise SettingsError(f"No model named {args.name!r}.")
+    del settings.models[args.name]
+    if settings.active == args.name:
+        settings.active = next(iter(settings.models), None)
+    print(f"saved {settings.save()}")
+    return 0

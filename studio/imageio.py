@@ -68,12 +68,14 @@ def open_image(source: ImageSource) -> Image.Image:
             return ImageOps.exif_transpose(image)
     except ImageLoadError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError as exc:
+        raise ImageTooLargeError(f"Image {name} is far above the {MAX_IMAGE_PIXELS // 2**20} megapixel limit.") from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageLoadError(f"Cannot read {name} as an image ({exc.__class__.__name__}: {exc}).") from exc
 
 
 def image_size(source: ImageSource) -> tuple[int, int]:
-    """(width, height) from the header only."""
+    """(width, height) from the header only (ImageTooLargeError when PIL itself calls it a bomb)."""
     name = _describe(source)
     try:
         fp = io.BytesIO(bytes(source)) if isinstance(source, (bytes, bytearray)) else open(source, "rb")
@@ -82,7 +84,9 @@ def image_size(source: ImageSource) -> tuple[int, int]:
             return Image.open(fp).size
     except FileNotFoundError as exc:
         raise ImageLoadError(f"Image file {name} does not exist.") from exc
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError as exc:
+        raise ImageTooLargeError(f"Image {name} is far above the {MAX_IMAGE_PIXELS // 2**20} megapixel limit.") from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise ImageLoadError(f"Cannot read {name} as an image ({exc.__class__.__name__}: {exc}).") from exc
 
 

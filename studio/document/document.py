@@ -85,7 +85,7 @@ class Document:
         annotator's fixed stick widths). Layer visibility and opacity do not change control images."""
         if kind not in CONTROL_KINDS:
             raise DocumentError(f"Unknown control kind {kind!r}; use one of {', '.join(CONTROL_KINDS)}.")
-        width, height = check_size(width or self.width, height or self.height)
+        width, height = check_size(self.width if width is None else width, self.height if height is None else height)
         return getattr(self, kind).control_image(width, height)
 
     def finish_strokes(self) -> None:

@@ -46,17 +46,16 @@ def is_blob_hash(value: Any) -> bool:
 def encode_png(array: np.ndarray, *, compress_level: int = 1) -> bytes:
     """PNG bytes of an HxW (uint8/uint16), HxWx3 or HxWx4 (uint8) array; deterministic for equal input."""
     array = np.ascontiguousarray(array)
-    if array.ndim == 2 and array.dtype == np.uint16:
-        image = Image.fromarray(array, mode="I;16")
-    elif array.dtype == np.uint8 and (array.ndim == 2 or (array.ndim == 3 and array.shape[2] in (3, 4))):
-        image = Image.fromarray(array)
-    else:
+    grey = array.ndim == 2 and array.dtype in (np.uint8, np.uint16)
+    colour = array.ndim == 3 and array.dtype == np.uint8 and array.shape[2] in (3, 4)
+    if not (grey or colour):
         raise HistoryError(
             f"Cannot store an image of shape {array.shape} and dtype {array.dtype}; "
             "use HxW uint8/uint16 or HxWx3/HxWx4 uint8."
         )
     if array.shape[0] < 1 or array.shape[1] < 1:
         raise HistoryError(f"Cannot store an empty image (shape {array.shape}).")
+    image = Image.fromarray(array)  # uint16 HxW becomes mode I;16
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", compress_level=compress_level)
     return buffer.getvalue()

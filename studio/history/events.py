@@ -5,6 +5,7 @@ Every event is plain JSON plus the blobs it names by hash. Kinds and payloads:
 - `created` {studio_version}: the first event of every document (made by the store).
 - `snapshot` {state: {width, height, settings, layers: [{name, kind, props, content}]}}: the whole document;
   `content` is the hash of a PNG (raster layers, reference image) or JSON blob (pose) or null when empty.
+  Without `settings` the snapshot keeps the settings the document had.
 - `stroke` {layer, bbox: [x, y, w, h], patch, tool}: the pixels of `bbox` after a stroke (edge or depth layer).
 - `pose` {layer, pose}: the pose layer's new OpenPose JSON (blob).
 - `layer` {layer, changes}: layer properties (visible, opacity, locked, ...); `kind` in changes creates the
@@ -64,12 +65,13 @@ class NewEvent:
 
 @dataclass(frozen=True)
 class LayerContent:
-    """One layer for a snapshot: content is an image array (raster, reference), a pose dict, or None (empty)."""
+    """One layer for a snapshot: content is an image array (raster, reference), a pose dict, an encoded blob
+    (PNG or JSON bytes the caller already has), or None (empty)."""
 
     name: str
     kind: str
     props: dict[str, Any]
-    content: np.ndarray | dict | None
+    content: np.ndarray | dict | Blob | None
 
 
 # -- validation ------------------------------------------------------------------------------------------------
@@ -105,7 +107,8 @@ def _validate_state(kind: str, state: Any) -> None:
         value = _need(kind, state, key, int)
         if value < 1:
             _fail(kind, f"'{key}' must be positive")
-    _need(kind, state, "settings", dict)
+    if "settings" in state:  # a snapshot without settings keeps the document's settings
+        _need(kind, state, "settings", dict)
     names = set()
     for layer in _need(kind, state, "layers", list):
         if not isinstance(layer, dict):
@@ -262,18 +265,20 @@ def _content_blob(content: np.ndarray | dict | None) -> Blob | None:
 
 
 def snapshot_event(
-    *, width: int, height: int, settings: Mapping[str, Any], layers: Sequence[LayerContent],
+    *, width: int, height: int, layers: Sequence[LayerContent], settings: Mapping[str, Any] | None = None,
     thumbnail: np.ndarray | None = None,
 ) -> NewEvent:
-    """The whole document: size, settings and every layer with its content (keyframe of the history)."""
+    """The whole document: size, every layer with its content and (unless None) all settings."""
     blobs, entries = [], []
     for layer in layers:
-        blob = _content_blob(layer.content)
+        blob = layer.content if isinstance(layer.content, Blob) else _content_blob(layer.content)
         if blob is not None:
             blobs.append(blob)
         entries.append({"name": layer.name, "kind": layer.kind, "props": dict(layer.props),
                         "content": blob.hash if blob else None})
-    state = {"width": int(width), "height": int(height), "settings": dict(settings), "layers": entries}
+    state = {"width": int(width), "height": int(height), "layers": entries}
+    if settings is not None:
+        state["settings"] = dict(settings)
     thumb = make_thumbnail(thumbnail) if thumbnail is not None else None
     return _event(SNAPSHOT, {"state": state}, blobs, thumb)
 

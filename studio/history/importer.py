@@ -93,6 +93,8 @@ def _check_names(archive: Path, infos: list[zipfile.ZipInfo], limits: ImportLimi
             raise _reject(archive, f"it holds the unexpected member {name!r}")
         if name in members:
             raise _reject(archive, f"member {name} appears twice")
+        if info.file_size > limits.max_member_bytes:
+            raise _reject(archive, f"member {name} is larger than {limits.max_member_bytes} bytes")
         declared += info.file_size
         members[name] = info
     if declared > limits.max_total_bytes:

@@ -88,10 +88,14 @@ def load_content(hash_: str | None, blobs: BlobSource, *, max_pixels: int | None
 def state_from_json(revision: int, data: dict[str, Any], blobs: BlobSource) -> DocumentState:
     """A state from checkpoint or snapshot JSON, loading every layer's content."""
     width, height = data.get("width"), data.get("height")
-    max_pixels = width * height if width and height else None
+    max_pixels = width * height * 16 if width and height else None
     state = DocumentState(revision, width, height, copy.deepcopy(data.get("settings", {})))
     for entry in data.get("layers", []):
         content = load_content(entry["content"], blobs, max_pixels=max_pixels)
+        if entry["kind"] in STROKE_KINDS and content is not None and (
+            not isinstance(content, np.ndarray) or content.shape[:2] != (height, width)
+        ):
+            raise HistoryError(f"Layer '{entry['name']}' does not match the {width}x{height} document size.")
         state.layers[entry["name"]] = LayerState(entry["kind"], copy.deepcopy(entry["props"]), content,
                                                  entry["content"])
     return state
@@ -166,7 +170,9 @@ def apply_event(state: DocumentState, *, revision: int, kind: str, payload: dict
     when the event does not fit the state."""
     if kind == ev.SNAPSHOT:
         new = state_from_json(revision, payload["state"], blobs)
-        state.width, state.height, state.settings, state.layers = new.width, new.height, new.settings, new.layers
+        state.width, state.height, state.layers = new.width, new.height, new.layers
+        if "settings" in payload["state"]:
+            state.settings = new.settings
     elif kind == ev.STROKE:
         _apply_stroke(state, payload, blobs)
     elif kind == ev.POSE:

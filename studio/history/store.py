@@ -143,9 +143,9 @@ class HistoryStore:
     def append(self, event: ev.NewEvent) -> Future:
         """Queue an event (made with the constructors of `studio.history.events`); Future[Appended]."""
         writer = self._require_writer()
+        ev.validate_payload(event.kind, event.payload)
         if event.kind not in ev.APPENDABLE:
             raise HistoryError(f"Events of kind {event.kind!r} cannot be appended directly.")
-        ev.validate_payload(event.kind, event.payload)
         return writer.append(event, text=payload_text(event.payload), time=time.time())
 
     def feedback(self, generation: int, *, verdict: str | None = None, rating: int | None = None,

@@ -209,15 +209,15 @@ class Engine:
         state = {"interrupted": False}
 
         def on_step_end(pipeline: Any, step: int, _timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
-            if cancel is not None and cancel.cancelled:
-                pipeline._interrupt = True
-                state["interrupted"] = True
             if on_progress is not None:
                 total = pipeline.num_timesteps
                 wants_preview = self.preview_every > 0 and (step + 1) % self.preview_every == 0 and step + 1 < total
                 preview = latents_to_preview(tensors["latents"], family=family) if wants_preview else None
                 on_progress(Progress(step=step + 1, total=total, elapsed_s=time.perf_counter() - start,
                                      preview=preview))
+            if cancel is not None and cancel.cancelled:
+                pipeline._interrupt = True
+                state["interrupted"] = True
             return tensors
 
         controlnet = getattr(pipe, "controlnet", None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 
 from studio.document.events import Region
@@ -14,11 +15,6 @@ def dab_positions(start: tuple[float, float], end: tuple[float, float], spacing:
     dx, dy = end[0] - start[0], end[1] - start[1]
     steps = max(1, math.ceil(math.hypot(dx, dy) / spacing))
     return [(start[0] + dx * i / steps, start[1] + dy * i / steps) for i in range(1, steps + 1)]
-
-
-def dab_region(x: float, y: float, radius: float) -> Region:
-    """Bounding box (end-exclusive, unclipped) of a dab of `radius` centred at (x, y)."""
-    return (math.floor(x - radius), math.floor(y - radius), math.ceil(x + radius) + 1, math.ceil(y + radius) + 1)
 
 
 def dab_weights(x: float, y: float, radius: float, hardness: float, region: Region) -> np.ndarray:
@@ -33,3 +29,32 @@ def dab_weights(x: float, y: float, radius: float, hardness: float, region: Regi
         return (dist <= radius).astype(np.float32)
     t = np.clip((radius - dist) / np.float32(radius - inner), 0.0, 1.0)
     return t * t * (3.0 - 2.0 * t)
+
+
+class DabKernel:
+    """The weights of one dab, computed once per stroke; dabs are placed on whole pixels."""
+
+    def __init__(self, radius: float, hardness: float) -> None:
+        self.reach = math.ceil(radius)
+        size = 2 * self.reach + 1
+        self.weights = dab_weights(self.reach + 0.5, self.reach + 0.5, radius, hardness, (0, 0, size, size))
+
+    def place(self, x: float, y: float) -> tuple[Region, int, int]:
+        """Unclipped region of a dab centred on the pixel under (x, y), and that pixel."""
+        cx, cy = math.floor(x), math.floor(y)
+        return (cx - self.reach, cy - self.reach, cx + self.reach + 1, cy + self.reach + 1), cx, cy
+
+    def clipped_weights(self, region: Region, clipped: Region) -> np.ndarray:
+        """The part of the kernel that lies inside `clipped` (a clipped version of `region`)."""
+        return self.weights[clipped[1] - region[1] : clipped[3] - region[1], clipped[0] - region[0] : clipped[2] - region[0]]
+
+
+def smooth_patch(patch: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian blur of a float32 patch; wide blurs run on a reduced copy (cost stays about constant)."""
+    factor = max(1, int(sigma // 4))
+    if factor == 1:
+        return cv2.GaussianBlur(patch, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
+    h, w = patch.shape
+    small = cv2.resize(patch, (max(1, w // factor), max(1, h // factor)), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), sigma / factor, borderType=cv2.BORDER_REFLECT)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)

@@ -7,7 +7,7 @@ import math
 import cv2
 import numpy as np
 
-from studio.document.brush import dab_positions, dab_region, dab_weights
+from studio.document.brush import DabKernel, dab_positions, smooth_patch
 from studio.document.errors import DocumentError
 from studio.document.raster import RasterEdit, RasterLayer, clip_region
 
@@ -37,10 +37,10 @@ class _DepthStroke:
         self.strength = strength
         self.value = value
         self.last: tuple[float, float] | None = None
-        data = edit.layer.data
-        self.coverage = np.zeros(data.shape, dtype=np.float32) if mode != "smooth" else None
+        self.kernel = DabKernel(radius, hardness)
+        self.coverage = edit.layer.stroke_coverage() if mode != "smooth" else None
         self.spacing = max(1.0, radius * 0.25)
-        self.sigma = max(0.5, radius / 3.0)
+        self.sigma = max(0.5, radius / 4.0)
 
     def add_point(self, x: float, y: float):
         points = [(x, y)] if self.last is None else dab_positions(self.last, (x, y), self.spacing)
@@ -56,26 +56,22 @@ class _DepthStroke:
 
     def _dab(self, x: float, y: float):
         layer = self.edit.layer
-        if self.mode == "smooth":
-            pad = math.ceil(3 * self.sigma)
-            outer = clip_region(dab_region(x, y, self.radius + pad), layer.width, layer.height)
-            region = self.edit.touch(dab_region(x, y, self.radius))
-            if region is None:
-                return None
-            ox0, oy0, ox1, oy1 = outer
-            blurred = cv2.GaussianBlur(layer.data[oy0:oy1, ox0:ox1], (0, 0), self.sigma, borderType=cv2.BORDER_REFLECT)
-            x0, y0, x1, y1 = region
-            blurred = blurred[y0 - oy0 : y1 - oy0, x0 - ox0 : x1 - ox0]
-            weights = dab_weights(x, y, self.radius, self.hardness, region) * self.strength
-            view = layer.data[y0:y1, x0:x1]
-            view += (blurred - view) * weights
-            return region
-        region = self.edit.touch(dab_region(x, y, self.radius))
+        full, _, _ = self.kernel.place(x, y)
+        region = self.edit.touch(full)
         if region is None:
             return None
         x0, y0, x1, y1 = region
+        weights = self.kernel.clipped_weights(full, region) * self.strength
+        view = layer.data[y0:y1, x0:x1]
+        if self.mode == "smooth":
+            pad = math.ceil(2 * self.sigma)
+            ox0, oy0, ox1, oy1 = clip_region((x0 - pad, y0 - pad, x1 + pad, y1 + pad), layer.width, layer.height)
+            blurred = smooth_patch(layer.data[oy0:oy1, ox0:ox1], self.sigma)
+            blurred = blurred[y0 - oy0 : y1 - oy0, x0 - ox0 : x1 - ox0]
+            view += (blurred - view) * weights
+            return region
         cover = self.coverage[y0:y1, x0:x1]
-        np.maximum(cover, dab_weights(x, y, self.radius, self.hardness, region) * self.strength, out=cover)
+        np.maximum(cover, weights, out=cover)
         before = self.edit.original(region)
         if self.mode == "set":
             result = before + (self.value - before) * cover
@@ -83,8 +79,15 @@ class _DepthStroke:
             result = before + cover
         else:
             result = before - cover
-        np.clip(result, 0.0, 1.0, out=layer.data[y0:y1, x0:x1])
+        np.clip(result, 0.0, 1.0, out=view)
         return region
+
+    def finish(self) -> None:
+        """Reset the part of the shared coverage buffer this stroke used, then record the undo step."""
+        if self.coverage is not None and self.edit.region is not None:
+            x0, y0, x1, y1 = self.edit.region
+            self.coverage[y0:y1, x0:x1] = 0.0
+        self.edit.finish()
 
 
 class DepthLayer(RasterLayer):
@@ -97,6 +100,13 @@ class DepthLayer(RasterLayer):
     def __init__(self, context) -> None:
         super().__init__(context)
         self._stroke: _DepthStroke | None = None
+        self._coverage: np.ndarray | None = None
+
+    def stroke_coverage(self) -> np.ndarray:
+        """A zeroed float32 buffer of the layer size, reused by strokes (each zeroes what it used)."""
+        if self._coverage is None:
+            self._coverage = np.zeros(self.data.shape, dtype=np.float32)
+        return self._coverage
 
     @property
     def default_radius(self) -> float:
@@ -152,7 +162,7 @@ class DepthLayer(RasterLayer):
         if stroke is None:
             return
         self.history.unregister_open_edit(self.end_stroke)
-        stroke.edit.finish()
+        stroke.finish()
 
     def stroke(self, points, **brush) -> None:
         """Paint a whole polyline as one stroke (keyword arguments as in begin_stroke)."""

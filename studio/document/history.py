@@ -73,6 +73,7 @@ class UndoHistory:
     def __init__(self, *, memory_limit: int = DEFAULT_MEMORY_LIMIT) -> None:
         self.memory_limit = memory_limit
         self._steps: list[UndoStep] = []
+        self._sizes: list[int] = []  # nbytes of each step when it was pushed
         self._index = 0  # steps[:index] are done, steps[index:] can be redone
         self._callbacks: list[Callable[[HistoryEvent], None]] = []
         self._group_depth = 0
@@ -105,7 +106,8 @@ class UndoHistory:
         if finish in self._open_edits:
             self._open_edits.remove(finish)
 
-    def _finish_open_edits(self) -> None:
+    def finish_open_edits(self) -> None:
+        """Finish every gesture in progress (each becomes its own step)."""
         for finish in list(self._open_edits):
             finish()
 
@@ -117,7 +119,9 @@ class UndoHistory:
                 self._group_steps.append(step)
             return
         del self._steps[self._index :]
+        del self._sizes[self._index :]
         self._steps.append(step)
+        self._sizes.append(step.nbytes)
         self._index = len(self._steps)
         self._notify("push", step)
         self._enforce_memory_limit()
@@ -171,7 +175,7 @@ class UndoHistory:
 
     def undo(self) -> bool:
         """Undo the latest step; returns False when there is nothing to undo."""
-        self._finish_open_edits()
+        self.finish_open_edits()
         if not self.can_undo:
             return False
         self._index -= 1
@@ -182,7 +186,7 @@ class UndoHistory:
 
     def redo(self) -> bool:
         """Redo the next step; returns False when there is nothing to redo."""
-        self._finish_open_edits()
+        self.finish_open_edits()
         if not self.can_redo:
             return False
         step = self._steps[self._index]
@@ -194,13 +198,14 @@ class UndoHistory:
     def clear(self) -> None:
         """Forget all steps (e.g. after loading another document)."""
         self._steps.clear()
+        self._sizes.clear()
         self._index = 0
         self._notify("clear")
 
     # -- memory ----------------------------------------------------------------------------------
     @property
     def nbytes(self) -> int:
-        return sum(step.nbytes for step in self._steps)
+        return sum(self._sizes)
 
     def __len__(self) -> int:
         return len(self._steps)
@@ -215,6 +220,6 @@ class UndoHistory:
         # The newest step always stays, even when it alone exceeds the limit.
         while total > self.memory_limit and len(self._steps) > 1 and self._index > 0:
             oldest = self._steps.pop(0)
+            total -= self._sizes.pop(0)
             self._index -= 1
-            total -= oldest.nbytes
             self._notify("dropped", oldest)

@@ -77,8 +77,7 @@ class RasterEdit:
         self.label = label
         self.region: Region | None = None
         self._touched: set[tuple[int, int]] = set()
-        # Lazily backed by the OS: only pages of touched tiles are ever written.
-        self._original = np.empty_like(layer.data)
+        self._original = layer.checkout_scratch()
 
     def touch(self, region: Region) -> Region | None:
         """Copy the not yet copied tiles under `region` (clipped); returns the clipped region."""
@@ -106,6 +105,8 @@ class RasterEdit:
     def finish(self) -> RasterPatchStep | None:
         """Push the step (if any pixel region was touched) and return it."""
         if self.region is None:
+            self.layer.return_scratch(self._original)
+            self._original = None
             return None
         tiles = []
         for tx, ty in sorted(self._touched):
@@ -113,6 +114,7 @@ class RasterEdit:
             buffer = self._original[y0 : y0 + TILE, x0 : x0 + TILE].copy()
             tiles.append((x0, y0, buffer))
         step = RasterPatchStep(self.layer, self.label, tiles, self.region)
+        self.layer.return_scratch(self._original)
         self._original = None
         self.layer.history.push(step)
         return step
@@ -126,6 +128,16 @@ class RasterLayer(Layer):
     def __init__(self, context: LayerContext) -> None:
         super().__init__(context)
         self.data = np.zeros((context.height, context.width), dtype=self.dtype)
+        self._scratch: np.ndarray | None = None
+
+    def checkout_scratch(self) -> np.ndarray:
+        """A layer-sized buffer for an edit's original pixels (reused; a new one if it is in use)."""
+        scratch, self._scratch = self._scratch, None
+        # np.empty is backed lazily by the OS: only pages of touched tiles are ever written.
+        return scratch if scratch is not None else np.empty_like(self.data)
+
+    def return_scratch(self, scratch: np.ndarray) -> None:
+        self._scratch = scratch
 
     def begin_edit(self, label: str) -> RasterEdit:
         """Start an edit (raises LayerLockedError on a locked layer)."""
@@ -142,6 +154,7 @@ class RasterLayer(Layer):
             raise DocumentError(
                 f"The {self.name} layer needs an array of shape {self.data.shape}, not {values.shape}."
             )
+        self.history.finish_open_edits()  # a stroke in progress becomes its own, earlier step
         edit = self.begin_edit(label)
         full = edit.touch((0, 0, self.width, self.height))
         self.data[...] = values.astype(self.dtype, copy=False)

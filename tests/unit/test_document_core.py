@@ -113,6 +113,19 @@ def test_undo_while_stroke_in_progress_finishes_the_stroke_first():
     assert doc.history.can_redo
 
 
+def test_whole_layer_edit_during_a_stroke_finishes_the_stroke_first():
+    doc = Document(64, 64)
+    doc.edge.begin_stroke(width=2)
+    doc.edge.add_point(5, 5)
+    doc.edge.add_point(40, 5)
+    doc.edge.clear()
+    assert not doc.edge.stroke_active and len(doc.history) == 2
+    doc.history.undo()
+    assert doc.edge.data[5, 20] == 255
+    doc.history.undo()
+    assert doc.edge.data.max() == 0
+
+
 def test_new_step_after_undo_drops_redo_branch():
     doc = Document(64, 64)
     doc.depth.fill(0.2)

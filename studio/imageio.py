@@ -130,14 +130,22 @@ def to_gray_array(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
 
 
+def _converted(source: ImageSource, convert) -> np.ndarray:
+    image = open_image(source)
+    try:
+        return convert(image)
+    except (ValueError, OSError) as exc:  # e.g. LAB colour, which PIL cannot turn into RGB
+        raise ImageLoadError(f"Cannot convert {_describe(source)} (mode {image.mode}): {exc}.") from exc
+
+
 def load_rgb(source: ImageSource) -> np.ndarray:
     """HxWx3 uint8 RGB image from a file path or encoded bytes."""
-    return to_rgb_array(open_image(source))
+    return _converted(source, to_rgb_array)
 
 
 def load_gray(source: ImageSource) -> np.ndarray:
     """HxW float32 grey in [0, 1] from a file path or encoded bytes (8- or 16-bit)."""
-    return to_gray_array(open_image(source))
+    return _converted(source, to_gray_array)
 
 
 def fit_to_size(image: np.ndarray, width: int, height: int) -> np.ndarray:

@@ -113,6 +113,16 @@ def test_cmyk_jpeg_and_exif_rotation():
     assert load_rgb(buffer.getvalue()).shape == (8, 4, 3)
 
 
+def test_unconvertible_colour_modes_raise_image_load_error():
+    buffer = io.BytesIO()
+    Image.new("LAB", (4, 4)).save(buffer, "TIFF")
+    with pytest.raises(ImageLoadError, match="LAB"):
+        load_gray(buffer.getvalue())  # PIL has no LAB -> L conversion
+    big_endian = io.BytesIO()
+    Image.new("I;16B", (4, 4), 513).save(big_endian, "TIFF")
+    np.testing.assert_allclose(load_gray(big_endian.getvalue()), 513 / 65535.0)
+
+
 def test_float_grey_images_are_clipped():
     image = Image.fromarray(np.array([[-1.0, 0.25], [0.5, 3.0]], np.float32), "F")
     buffer = io.BytesIO()

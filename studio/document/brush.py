@@ -17,7 +17,7 @@ def dab_positions(start: tuple[float, float], end: tuple[float, float], spacing:
     return [(start[0] + dx * i / steps, start[1] + dy * i / steps) for i in range(1, steps + 1)]
 
 
-def dab_weights(x: float, y: float, radius: float, hardness: float, region: Region) -> np.ndarray:
+def dab_weights(x: float, y: float, *, radius: float, hardness: float, region: Region) -> np.ndarray:
     """Weights in [0, 1] over `region` for a dab at (x, y): 1 inside hardness*radius, then a smoothstep
     falloff to 0 at `radius` (pixel centres are at integer + 0.5)."""
     x0, y0, x1, y1 = region
@@ -37,7 +37,7 @@ class DabKernel:
     def __init__(self, radius: float, hardness: float) -> None:
         self.reach = math.ceil(radius)
         size = 2 * self.reach + 1
-        self.weights = dab_weights(self.reach + 0.5, self.reach + 0.5, radius, hardness, (0, 0, size, size))
+        self.weights = dab_weights(self.reach + 0.5, self.reach + 0.5, radius=radius, hardness=hardness, region=(0, 0, size, size))
 
     def place(self, x: float, y: float) -> tuple[Region, int, int]:
         """Unclipped region of a dab centred on the pixel under (x, y), and that pixel."""

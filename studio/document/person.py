@@ -8,9 +8,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from studio.document.errors import PoseFormatError
-from studio.document.keypoints import (
-    BODY_MIRROR, BODY_POINTS, FACE_MIRROR, FACE_POINTS, HAND_POINTS, PART_SIZES, Keypoints,
-)  # fmt: skip
+from studio.document.keypoints import BODY_MIRROR, FACE_MIRROR, PART_SIZES, Keypoints
 
 
 @dataclass(frozen=True, eq=False)
@@ -105,9 +103,3 @@ class Person:
         face = self.face.transformed(flip).permuted(FACE_MIRROR) if self.face is not None else None
         return Person(body=body, left_hand=left, right_hand=right, face=face)
 
-
-def hidden_keypoints(count: int) -> Keypoints:
-    return Keypoints(np.zeros((count, 2)), np.zeros(count, dtype=bool))
-
-
-__all__ = ["Person", "hidden_keypoints", "BODY_POINTS", "HAND_POINTS", "FACE_POINTS"]

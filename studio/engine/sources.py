@@ -73,9 +73,13 @@ def resolve_hub_id(hub_id: str) -> Path | None:
         return None
 
 
-def fingerprint(path: Path) -> tuple[str, int]:
-    """A short digest of the file names, sizes and modification times under `path`, and the total size."""
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+def fingerprint(path: Path, *, skip: str | None = None) -> tuple[str, int]:
+    """A short digest of the file names, sizes and modification times under `path` (leaving out the
+    top-level folder `skip`), and the total size."""
+    if path.is_file():
+        files = [path]
+    else:
+        files = sorted(p for p in path.rglob("*") if p.is_file() and p.relative_to(path).parts[0] != skip)
     digest = hashlib.sha256()
     total = 0
     for file in files:
@@ -209,7 +213,7 @@ def locate_base(source: str, *, allow_pickle: bool, config: str | None = None) -
             raise ModelError(f"{path} holds a {class_name or 'unknown'} model; Studio loads Stable Diffusion 1.x, "
                              "2.x and SDXL models.")
         _check_folder_weights(path, allow_pickle=allow_pickle)
-        digest, size = fingerprint(path)
+        digest, size = fingerprint(path, skip=CONTROLNETS_DIR)
         family = "sdxl" if "XL" in class_name else None
         return LocatedModel(role="base", source=source, path=path, layout="folder", hub_id=hub_id,
                             fingerprint=digest, size_bytes=size, family=family)

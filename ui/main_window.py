@@ -1,16 +1,225 @@
-"""The main window (filled in by the canvas, panels and history issues)."""
+"""The main window: the canvas in the centre, docked panels, menus, tool bars and the status bar.
+
+Other panels plug in with `add_panel(name, widget)`: "assistant" and "history" start as placeholders.
+Everything a menu does is also a method (`new_document`, `files.open_path`, `generation.generate`...), so tests
+and scripts drive the same code as the user.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QMainWindow
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QToolBar, QVBoxLayout, QWidget
+
+from studio.document import Document
+from ui.app_paths import AppPaths
+from ui.canvas.tool_options import ToolOptionsBar
+from ui.canvas.view import CanvasView
+from ui.dialogs.models_guide import ModelsGuideDialog
+from ui.files import DocumentFiles
+from ui.generation import GenerationController
+from ui.layer_commands import LayerCommands
+from ui.menus import build_menus
+from ui.message_bar import MessageBar
+from ui.panels.gallery import GalleryPanel
+from ui.panels.generate import GeneratePanel
+from ui.panels.layers import LayersPanel
+from ui.panels.placeholder import PlaceholderPanel
+from ui.settings import AppSettings, default_settings
+from ui.tool_actions import install_tools
+from ui.undo import UndoActions
+from ui.workers import JobRunner
+
+APP_TITLE = "ControlNet Studio"
+DOCK_AREAS = {
+    "layers": Qt.DockWidgetArea.LeftDockWidgetArea,
+    "history": Qt.DockWidgetArea.LeftDockWidgetArea,
+    "generate": Qt.DockWidgetArea.RightDockWidgetArea,
+    "assistant": Qt.DockWidgetArea.RightDockWidgetArea,
+    "gallery": Qt.DockWidgetArea.BottomDockWidgetArea,
+}
 
 
 class MainWindow(QMainWindow):
-    def __init__(self) -> None:
+    """The studio window over one document at a time.
+
+    settings: where layout and recent files are kept (tests pass a QSettings on a temporary ini file).
+    paths: where models settings and demo models live (tests pass temporary folders).
+    """
+
+    def __init__(
+        self,
+        *,
+        settings: QSettings | None = None,
+        paths: AppPaths | None = None,
+        document: Document | None = None,
+    ) -> None:
         super().__init__()
-        self.setWindowTitle("ControlNet Studio")
-        label = QLabel("ControlNet Studio")
-        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setCentralWidget(label)
-        self.resize(1280, 800)
+        self.setObjectName("mainWindow")
+        self.app_settings = AppSettings(settings if settings is not None else default_settings())
+        self.paths = paths or AppPaths.default()
+        self.runner = JobRunner(self)
+        self.document: Document | None = None
+        self.docks: dict[str, QDockWidget] = {}
+
+        self.view = CanvasView()
+        self.message_bar = MessageBar()
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.message_bar)
+        column.addWidget(self.view, 1)
+        self.setCentralWidget(central)
+        self.undo = UndoActions(self)
+        self.tool_actions = install_tools(self.view, self)
+        self.tool_options = ToolOptionsBar(self.view.tool_settings, self)
+
+        self.layers_panel = LayersPanel()
+        self.generate_panel = GeneratePanel()
+        self.gallery_panel = GalleryPanel()
+        self.add_panel("layers", self.layers_panel, title="Layers")
+        self.add_panel("generate", self.generate_panel, title="Generate")
+        self.add_panel("assistant", PlaceholderPanel("The assistant chat will appear here."), title="Assistant")
+        self.add_panel("history", PlaceholderPanel("The revision history will appear here."), title="History")
+        self.add_panel("gallery", self.gallery_panel, title="Gallery")
+        self.tabifyDockWidget(self.docks["generate"], self.docks["assistant"])
+        self.tabifyDockWidget(self.docks["layers"], self.docks["history"])
+        self.docks["generate"].raise_()
+        self.docks["layers"].raise_()
+        self.resizeDocks([self.docks["layers"], self.docks["generate"]], [300, 380], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["gallery"]], [220], Qt.Orientation.Vertical)
+
+        self.files = DocumentFiles(self)
+        self.layer_commands = LayerCommands(self)
+        self.models_guide: ModelsGuideDialog | None = None
+        self.generation = GenerationController(self)
+        self._build_toolbars()
+        build_menus(self)
+        self._build_status_bar()
+        self._connect()
+
+        self.files.watch_new(document if document is not None else Document(512, 512))
+        self.view.set_tool("brush")
+        self._restore_layout()
+        self.generation.reload_models()
+
+    # Panels --------------------------------------------------------------------------------------
+    def add_panel(
+        self,
+        name: str,
+        widget: QWidget,
+        *,
+        title: str | None = None,
+        area: Qt.DockWidgetArea | None = None,
+    ) -> QDockWidget:
+        """Show `widget` in the dock called `name` (replacing a placeholder there) or in a new dock."""
+        dock = self.docks.get(name)
+        if dock is None:
+            dock = QDockWidget(title or name.capitalize(), self)
+            dock.setObjectName(f"dock_{name}")
+            dock.setAllowedAreas(Qt.DockWidgetArea.AllDockWidgetAreas)
+            self.addDockWidget(area or DOCK_AREAS.get(name, Qt.DockWidgetArea.RightDockWidgetArea), dock)
+            self.docks[name] = dock
+        else:
+            old = dock.widget()
+            if old is not None:
+                old.deleteLater()
+            if title:
+                dock.setWindowTitle(title)
+        dock.setWidget(widget)
+        return dock
+
+    def _build_toolbars(self) -> None:
+        tools = QToolBar("Tools", self)
+        tools.setObjectName("toolsBar")
+        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for action in self.tool_actions.values():
+            tools.addAction(action)
+        self.addToolBar(Qt.ToolBarArea.LeftToolBarArea, tools)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.tool_options)
+        self.tools_bar = tools
+
+    def _build_status_bar(self) -> None:
+        self.zoom_label = QLabel("100%")
+        self.size_label = QLabel()
+        self.statusBar().addPermanentWidget(self.size_label)
+        self.statusBar().addPermanentWidget(self.zoom_label)
+
+    def _connect(self) -> None:
+        self.view.message.connect(self.show_status)
+        self.view.zoom_changed.connect(lambda zoom: self.zoom_label.setText(f"{zoom * 100:.0f}%"))
+        self.view.tool_changed.connect(self._tool_changed)
+        self.layers_panel.current_changed.connect(self._layer_picked)
+
+    # Document ------------------------------------------------------------------------------------
+    def set_document(self, document: Document) -> None:
+        """Show `document` in the canvas and panels; undo follows its history."""
+        self.document = document
+        self.view.set_document(document)
+        self.layers_panel.set_document(document)
+        self.undo.bind(document.history)
+        self.generate_panel.undo_history = document.history
+        if self.view.tool is not None:
+            self.view.tool.activate()
+        self.size_label.setText(f"{document.width} × {document.height}")
+        self.update_title()
+
+    def new_document(self, width: int = 512, height: int = 512) -> None:
+        self.files.new(width, height)
+
+    def update_title(self) -> None:
+        path = self.files.path if hasattr(self, "files") else None
+        name = path.name if path else "Untitled"
+        self.setWindowTitle(f"{name}[*] – {APP_TITLE}")
+
+    def show_status(self, text: str, msecs: int = 6000) -> None:
+        self.statusBar().showMessage(text, msecs)
+
+    def report_error(self, text: str, *, title: str | None = None) -> None:
+        """Show an error in the non-modal message strip above the canvas (the window stays usable)."""
+        self.message_bar.show_error(f"{title}: {text}" if title else text)
+
+    def show_models_guide(self) -> ModelsGuideDialog:
+        """Open the models guide (where to point the app, add a model, demo mode)."""
+        if self.models_guide is None:
+            self.models_guide = ModelsGuideDialog(paths=self.paths, runner=self.runner, parent=self)
+            self.models_guide.models_changed.connect(self.generation.reload_models)
+        self.models_guide.show()
+        self.models_guide.raise_()
+        return self.models_guide
+
+    def _tool_changed(self, name: str) -> None:
+        self.tool_options.show_for(name)
+        layer = self.view.tools[name].layer
+        if layer:
+            self.layers_panel.set_current(layer)
+
+    def _layer_picked(self, name: str) -> None:
+        """Picking a layer in the panel switches to that layer's main tool."""
+        default_tool = {"edge": "brush", "depth": "depth_brush", "pose": "pose"}.get(name)
+        if default_tool and self.view.tool is not None and self.view.tool.layer != name:
+            self.view.set_tool(default_tool)
+
+    # Layout persistence --------------------------------------------------------------------------
+    def _restore_layout(self) -> None:
+        geometry = self.app_settings.window_geometry()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1440, 900)
+        state = self.app_settings.window_state()
+        if state is not None:
+            self.restoreState(state)
+
+    def save_layout(self) -> None:
+        self.app_settings.save_window(geometry=self.saveGeometry(), state=self.saveState())
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.files.confirm_discard():
+            event.ignore()
+            return
+        self.generation.cancel()
+        self.runner.wait(10_000)
+        self.save_layout()
+        super().closeEvent(event)

@@ -1,0 +1,151 @@
+"""The canvas driven with real mouse events on the view's viewport: strokes, pose drags, undo, zoom, locks."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPoint, QPointF, Qt
+
+
+
+def _viewport_point(window, x: float, y: float) -> QPoint:
+    return window.view.mapFromScene(QPointF(x, y))
+
+
+def _drag(qtbot, window, points, *, modifier=Qt.KeyboardModifier.NoModifier) -> None:
+    viewport = window.view.viewport()
+    first = _viewport_point(window, *points[0])
+    qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, modifier, first)
+    for x, y in points[1:]:
+        qtbot.mouseMove(viewport, _viewport_point(window, x, y))
+    qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, modifier, _viewport_point(window, *points[-1]))
+
+
+def test_brush_stroke_changes_edge_pixels_and_undo_restores(qtbot, window):
+    document = window.document
+    window.tool_actions["brush"].trigger()
+    assert window.view.tool.name == "brush"
+    before = document.edge.data.copy()
+    _drag(qtbot, window, [(100, 100), (150, 120), (200, 160), (260, 200)])
+    changed = document.edge.data != before
+    assert changed.any()
+    ys, xs = np.nonzero(changed)
+    assert 90 <= xs.min() and xs.max() <= 270 and 90 <= ys.min() and ys.max() <= 210
+    assert len(document.history) == 1  # the whole stroke is one undo step
+    # The canvas item shows the new pixels (its display buffer follows the core's dirty region).
+    item = window.view.items.by_layer["edge"]
+    pixel = item.image.pixel(int(xs[0]), int(ys[0]))
+    assert pixel >> 24 > 0
+    window.commands["undo"].trigger()
+    assert np.array_equal(document.edge.data, before)
+    assert item.image.pixel(int(xs[0]), int(ys[0])) >> 24 == 0
+    window.commands["redo"].trigger()
+    assert changed.sum() == (document.edge.data != before).sum()
+
+
+def test_pose_joint_drag_moves_keypoint_and_undo_restores_both_layers(qtbot, window):
+    document = window.document
+    window.view.run_edit(lambda: window.view.tools["pose"].add_template("standing"))
+    window.tool_actions["brush"].trigger()
+    _drag(qtbot, window, [(40, 400), (200, 420)])
+    edges_after_stroke = document.edge.data.copy()
+    window.tool_actions["pose"].trigger()
+    wrist = document.pose.people[0].body.xy[4].copy()  # right wrist
+    target = wrist + np.array([40.0, -30.0])
+    _drag(qtbot, window, [tuple(wrist), tuple(wrist + [20, -15]), tuple(target)])
+    moved = document.pose.people[0].body.xy[4]
+    assert np.allclose(moved, target, atol=1.5)
+    steps = len(document.history)
+    window.commands["undo"].trigger()  # the whole drag is one step
+    assert len(document.history) == steps
+    assert np.allclose(document.pose.people[0].body.xy[4], wrist)
+    window.commands["undo"].trigger()  # then the edge stroke
+    assert not np.array_equal(document.edge.data, edges_after_stroke)
+    assert (document.edge.data[380:440, 30:210] == 0).all()
+
+
+def test_drag_person_body_moves_whole_person(qtbot, window):
+    document = window.document
+    window.view.set_tool("pose")
+    window.view.run_edit(lambda: window.view.tools["pose"].add_template("standing"))
+    body = document.pose.people[0].body.xy.copy()
+    hip_mid = (body[8] + body[11]) / 2 + [0, 40]  # inside the person's box, away from any joint
+    _drag(qtbot, window, [tuple(hip_mid), tuple(hip_mid + [30, 10])])
+    assert np.allclose(document.pose.people[0].body.xy, body + [30, 10], atol=1.5)
+
+
+def test_locked_layer_refuses_stroke_with_message(qtbot, window):
+    document = window.document
+    document.edge.locked = True
+    assert window.layers_panel.rows["edge"].locked.isChecked()
+    messages = []
+    window.view.message.connect(messages.append)
+    window.tool_actions["brush"].trigger()
+    _drag(qtbot, window, [(100, 100), (200, 200)])
+    assert not document.edge.data.any()
+    assert messages and "locked" in messages[0]
+
+
+def test_layers_panel_sets_visibility_and_opacity(window):
+    row = window.layers_panel.rows["depth"]
+    row.visible.setChecked(False)
+    assert window.document.depth.visible is False
+    assert not window.view.items.by_layer["depth"].isVisible()
+    row.opacity.setValue(40)
+    assert abs(window.document.depth.opacity - 0.4) < 1e-9
+    assert abs(window.view.items.by_layer["depth"].opacity() - 0.4) < 1e-9
+
+
+def test_depth_gradient_tool_and_fill(qtbot, window):
+    document = window.document
+    window.tool_actions["gradient"].trigger()
+    window.view.tool_settings.depth_value = 255
+    _drag(qtbot, window, [(0, 256), (256, 256), (511, 256)])
+    assert document.depth.data[256, 5] > 0.9 and document.depth.data[256, 505] < 0.1
+    window.tool_actions["fill"].trigger()
+    window.view.tool_settings.depth_value = 51
+    _drag(qtbot, window, [(10, 10)])
+    assert np.allclose(document.depth.data, 0.2, atol=1e-6)
+    window.commands["undo"].trigger()
+    assert document.depth.data[256, 5] > 0.9
+
+
+def test_zoom_fit_and_wheel(qtbot, window):
+    view = window.view
+    view.fit_to_window()
+    fitted = view.zoom
+    window.commands["zoom_in"].trigger()
+    assert view.zoom > fitted
+    window.commands["zoom_out"].trigger()
+    window.commands["zoom_out"].trigger()
+    assert view.zoom < fitted
+    window.commands["fit"].trigger()
+    assert abs(view.zoom - fitted) < 1e-6
+
+
+def test_pose_commands_mirror_hands_face_delete(window):
+    pose_tool = window.view.tools["pose"]
+    window.view.set_tool("pose")
+    window.view.run_edit(lambda: pose_tool.add_template("walking"))
+    person = window.document.pose.people[0]
+    window.commands["add_hands"].trigger()
+    window.commands["add_face"].trigger()
+    person = window.document.pose.people[0]
+    assert person.left_hand is not None and person.face is not None
+    window.commands["mirror_person"].trigger()
+    assert not np.allclose(window.document.pose.people[0].body.xy, person.body.xy)
+    window.commands["delete_person"].trigger()
+    assert len(window.document.pose.people) == 0
+    window.commands["undo"].trigger()
+    assert len(window.document.pose.people) == 1
+
+
+def test_pose_commands_without_selection_report_a_message(window):
+    pose_tool = window.view.tools["pose"]
+    window.view.run_edit(lambda: pose_tool.add_template("standing"))
+    window.view.run_edit(lambda: pose_tool.add_template("sitting"))
+    pose_tool.select(None)
+    messages = []
+    window.view.message.connect(messages.append)
+    window.commands["mirror_person"].trigger()
+    assert messages and "Select a person" in messages[0]
+    assert window.view.items.pose.selected_person is None

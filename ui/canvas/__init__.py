@@ -1,0 +1,1 @@
+"""The layered canvas: view, layer items and tools."""

@@ -1,0 +1,116 @@
+"""The tool options bar: size, softness, pressure, depth value/mode/strength and gradient shape.
+
+It edits the view's shared `ToolSettings` and shows only the options of the current tool.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QSlider, QSpinBox, QToolBar, QWidget
+
+from studio.document.depth import DEPTH_MODES
+from ui.canvas.tools.base import ToolSettings
+
+#: Which options each tool shows.
+TOOL_OPTIONS = {
+    "brush": ("size", "soft", "pressure"),
+    "eraser": ("size", "soft", "pressure"),
+    "line": ("size", "soft"),
+    "depth_brush": ("size", "soft", "pressure", "mode", "value", "strength"),
+    "gradient": ("value", "shape"),
+    "fill": ("value",),
+    "pose": ("pose",),
+}
+
+
+class ToolOptionsBar(QToolBar):
+    """Widgets bound to `settings`; `show_for(tool_name)` switches the visible set."""
+
+    def __init__(self, settings: ToolSettings, parent: QWidget | None = None) -> None:
+        super().__init__("Tool options", parent)
+        self.setObjectName("toolOptions")
+        self.settings = settings
+        self._groups: dict[str, list[QAction]] = {}
+
+        self.size_spin = QSpinBox()
+        self.size_spin.setRange(1, 1024)
+        self.size_spin.setSuffix(" px")
+        self.size_spin.setValue(settings.brush_size)
+        self.size_spin.setToolTip("Brush size ([ and ] change it)")
+        self.size_spin.valueChanged.connect(lambda v: setattr(settings, "brush_size", v))
+        self._add("size", QLabel(" Size "), self.size_spin)
+
+        self.soft_check = QCheckBox("Soft edge")
+        self.soft_check.setToolTip("Hardness: soft (anti-aliased, feathered) or hard edges")
+        self.soft_check.setChecked(settings.soft_edge)
+        self.soft_check.toggled.connect(lambda on: setattr(settings, "soft_edge", on))
+        self._add("soft", self.soft_check)
+
+        self.pressure_check = QCheckBox("Pen pressure")
+        self.pressure_check.setToolTip("A tablet pen's pressure scales the brush size")
+        self.pressure_check.setChecked(settings.use_pressure)
+        self.pressure_check.toggled.connect(lambda on: setattr(settings, "use_pressure", on))
+        self._add("pressure", self.pressure_check)
+
+        self.mode_combo = QComboBox()
+        for mode in DEPTH_MODES:
+            self.mode_combo.addItem(mode.capitalize(), mode)
+        self.mode_combo.setToolTip("Set towards the value, raise, lower or smooth the depth")
+        self.mode_combo.currentIndexChanged.connect(
+            lambda _i: setattr(settings, "depth_mode", self.mode_combo.currentData())
+        )
+        self._add("mode", QLabel(" Mode "), self.mode_combo)
+
+        self.value_slider = QSlider(Qt.Orientation.Horizontal)
+        self.value_slider.setRange(0, 255)
+        self.value_slider.setFixedWidth(120)
+        self.value_slider.setValue(settings.depth_value)
+        self.value_slider.setToolTip("Depth value: 0 far (black) to 255 near (white)")
+        self.value_label = QLabel(str(settings.depth_value))
+        self.value_label.setMinimumWidth(28)
+        self.value_slider.valueChanged.connect(self._value_changed)
+        self._add("value", QLabel(" Near value "), self.value_slider, self.value_label)
+
+        self.strength_slider = QSlider(Qt.Orientation.Horizontal)
+        self.strength_slider.setRange(1, 100)
+        self.strength_slider.setFixedWidth(90)
+        self.strength_slider.setValue(round(settings.depth_strength * 100))
+        self.strength_slider.setToolTip("How strongly one stroke changes the depth")
+        self.strength_slider.valueChanged.connect(lambda v: setattr(settings, "depth_strength", v / 100.0))
+        self._add("strength", QLabel(" Strength "), self.strength_slider)
+
+        self.shape_combo = QComboBox()
+        self.shape_combo.addItem("Linear", "linear")
+        self.shape_combo.addItem("Radial", "radial")
+        self.shape_combo.currentIndexChanged.connect(
+            lambda _i: setattr(settings, "gradient_shape", self.shape_combo.currentData())
+        )
+        self._add("shape", QLabel(" Shape "), self.shape_combo)
+        self._groups["pose"] = []
+
+    def add_pose_actions(self, actions: list[QAction]) -> None:
+        """Pose commands (add person, delete, mirror, hands, face) shown while the pose tool is current."""
+        for action in actions:
+            self.addAction(action)
+        self._groups["pose"].extend(actions)
+
+    def _add(self, group: str, *widgets: QWidget) -> None:
+        self._groups[group] = [self.addWidget(widget) for widget in widgets]
+
+    def _value_changed(self, value: int) -> None:
+        self.settings.depth_value = value
+        self.value_label.setText(str(value))
+
+    def show_for(self, tool_name: str) -> None:
+        wanted = TOOL_OPTIONS.get(tool_name, ())
+        for group, actions in self._groups.items():
+            for action in actions:
+                action.setVisible(group in wanted)
+
+    def change_size(self, factor: float) -> None:
+        """Grow (factor > 1) or shrink the brush, by at least one pixel."""
+        size = self.size_spin.value()
+        new = round(size * factor)
+        new = new if new != size else size + (1 if factor > 1 else -1)
+        self.size_spin.setValue(new)

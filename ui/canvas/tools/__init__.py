@@ -1,0 +1,1 @@
+"""Canvas tools: each turns pointer input into edits on the document core."""

@@ -180,3 +180,13 @@ def test_model_identity_changes_when_the_file_changes(tiny_single_files, tmp_pat
     assert locate_controlnet("edge", str(file), allow_pickle=False, base_family="sd1").fingerprint == first
     os.utime(file, ns=(1_000_000_000, 1_000_000_000))
     assert locate_controlnet("edge", str(file), allow_pickle=False, base_family="sd1").fingerprint != first
+
+
+def test_base_identity_ignores_its_bundled_controlnets(tiny_sd15, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny_sd15.base, copy)
+    first = locate_base(str(copy), allow_pickle=False).fingerprint
+    os.utime(copy / "controlnets" / "edge" / "config.json", ns=(1_000_000_000, 1_000_000_000))
+    assert locate_base(str(copy), allow_pickle=False).fingerprint == first
+    os.utime(copy / "unet" / "config.json", ns=(1_000_000_000, 1_000_000_000))
+    assert locate_base(str(copy), allow_pickle=False).fingerprint != first

@@ -140,7 +140,8 @@ def test_metadata_module_round_trip(tmp_path):
                     include_images=False)
     parameters, stored = read_png_metadata(path)
     assert parameters == a1111_parameters(request, seed=42, models=models)
-    assert "Model hash: 0123456789, Model: dream" in parameters and 'ControlNet 0: "Module: edge, Model: None' in parameters
+    assert "Model hash: 0123456789, Model: dream" in parameters
+    assert 'ControlNet 0: "Module: edge, Model: None' in parameters
     assert stored.seed == 42 and stored.batch_size == 1 and stored.controls[0].image is None
     Image.new("RGB", (8, 8)).save(tmp_path / "plain.png")
     assert read_png_metadata(tmp_path / "plain.png") == (None, None)

@@ -8,7 +8,7 @@ import shutil
 import pytest
 import torch
 from engine_fixtures import (  # noqa: F401  (fixtures)
-    config_home, fake_hf_cache, tiny_engine, tiny_request, tiny_sd15, tiny_sdxl, tiny_single_files,
+    config_home, fake_hf_cache, tiny_request, tiny_sd15, tiny_sdxl, tiny_single_files,
 )
 
 from studio.engine.configs import prepare_base_config

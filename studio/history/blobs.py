@@ -9,14 +9,13 @@ otherwise (`pack`/`unpack`); the hash always names the raw bytes, so the stored 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
+import cv2
 import numpy as np
-from PIL import Image, UnidentifiedImageError
 
 from studio.history.errors import HistoryError
 
@@ -44,8 +43,11 @@ def is_blob_hash(value: Any) -> bool:
 
 
 def encode_png(array: np.ndarray, *, compress_level: int = 1) -> bytes:
-    """PNG bytes of an HxW (uint8/uint16), HxWx3 or HxWx4 (uint8) array; deterministic for equal input."""
-    array = np.ascontiguousarray(array)
+    """PNG bytes of an HxW (uint8/uint16), HxWx3 (RGB) or HxWx4 (RGBA) uint8 array; same pixels, same bytes.
+
+    OpenCV encodes without holding the GIL, so encoding in one thread does not stall the writer thread (PIL's
+    PNG encoder holds it for the whole image)."""
+    array = np.asarray(array)
     grey = array.ndim == 2 and array.dtype in (np.uint8, np.uint16)
     colour = array.ndim == 3 and array.dtype == np.uint8 and array.shape[2] in (3, 4)
     if not (grey or colour):
@@ -55,26 +57,34 @@ def encode_png(array: np.ndarray, *, compress_level: int = 1) -> bytes:
         )
     if array.shape[0] < 1 or array.shape[1] < 1:
         raise HistoryError(f"Cannot store an empty image (shape {array.shape}).")
-    image = Image.fromarray(array)  # uint16 HxW becomes mode I;16
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=compress_level)
-    return buffer.getvalue()
+    if colour:
+        array = cv2.cvtColor(array, cv2.COLOR_RGB2BGR if array.shape[2] == 3 else cv2.COLOR_RGBA2BGRA)
+    ok, data = cv2.imencode(".png", np.ascontiguousarray(array), [cv2.IMWRITE_PNG_COMPRESSION, compress_level])
+    if not ok:
+        raise HistoryError("An image could not be encoded as PNG.")
+    return data.tobytes()
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """(width, height) from a PNG header, without decoding."""
+    if len(data) < 24 or not data.startswith(_PNG_SIGNATURE) or data[12:16] != b"IHDR":
+        raise HistoryError("A stored image is not PNG data.")
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
 
 
 def decode_png(data: bytes, *, max_pixels: int | None = None) -> np.ndarray:
-    """Pixels of PNG bytes as a numpy array (uint8 L/RGB/RGBA or uint16); checks the size before decoding."""
-    if not data.startswith(_PNG_SIGNATURE):
-        raise HistoryError("A stored image is not PNG data.")
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            width, height = image.size
-            if max_pixels is not None and width * height > max_pixels:
-                raise HistoryError(f"A stored image is {width}x{height}, larger than allowed here.")
-            if image.mode not in ("L", "RGB", "RGBA", "I;16"):
-                image = image.convert("RGBA" if "A" in image.mode else "RGB")
-            return np.array(image)
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise HistoryError(f"A stored image cannot be decoded ({exc}).") from exc
+    """Pixels of PNG bytes: HxW uint8/uint16, HxWx3 RGB or HxWx4 RGBA; the size is checked before decoding."""
+    width, height = png_size(data)
+    if max_pixels is not None and width * height > max_pixels:
+        raise HistoryError(f"A stored image is {width}x{height}, larger than allowed here.")
+    array = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if array is None or array.shape[:2] != (height, width):
+        raise HistoryError("A stored image cannot be decoded.")
+    if array.ndim == 3 and array.shape[2] == 3:
+        return cv2.cvtColor(array, cv2.COLOR_BGR2RGB)
+    if array.ndim == 3 and array.shape[2] == 4:
+        return cv2.cvtColor(array, cv2.COLOR_BGRA2RGBA)
+    return array
 
 
 def encode_json(value: Any) -> bytes:
@@ -124,11 +134,16 @@ class Blob:
 
 def make_thumbnail(array: np.ndarray, *, side: int = THUMBNAIL_SIDE) -> Blob:
     """Small RGB PNG of an image or layer (longest side `side` pixels) for revision lists."""
-    image = Image.fromarray(np.ascontiguousarray(array))
-    if image.mode not in ("L", "RGB"):
-        image = image.convert("RGB")
-    image.thumbnail((side, side), Image.Resampling.BILINEAR)
-    return Blob.from_array(np.asarray(image.convert("RGB")), compress_level=6)
+    array = np.asarray(array)
+    if array.dtype == np.uint16:
+        array = (array >> 8).astype(np.uint8)
+    if array.ndim == 2:
+        array = np.repeat(array[:, :, None], 3, axis=2)
+    array = array[:, :, :3]
+    height, width = array.shape[:2]
+    scale = min(1.0, side / max(height, width))
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return Blob.from_array(cv2.resize(array, size, interpolation=cv2.INTER_AREA), compress_level=6)
 
 
 def pack(data: bytes, media: str) -> tuple[str, bytes]:

@@ -1,10 +1,11 @@
 """Checkpoints: the full document state stored at some revisions, so any state is rebuilt quickly.
 
 Why keyframes and not a full state per revision: a stroke event then costs one small patch blob (about 0.1 ms
-to encode) instead of re-encoding whole layers (2-4 ms for a 512x512 layer, more for larger ones), which keeps
-the writer's acknowledgement time low; and reading any revision costs decoding one checkpoint plus replaying at
-most `CHECKPOINT_INTERVAL` events (a few tens of ms). Checkpoints are derived data: the writer adds one when a
-revision is `CHECKPOINT_INTERVAL` events away from the last one on its path, import and migration rebuild them.
+to encode) instead of re-encoding whole layers (several ms for a 512x512 layer, more for larger ones), which
+keeps the writer's acknowledgement time low; and reading any revision costs decoding one checkpoint plus
+replaying at most `CHECKPOINT_INTERVAL` events (tens of ms). Checkpoints are derived data: the writer schedules
+one when a revision is `CHECKPOINT_INTERVAL` events away from the last one on its path (encoded in a helper
+thread, then written by the writer thread); import and migration rebuild them.
 """
 
 from __future__ import annotations
@@ -52,17 +53,28 @@ def state_at(conn: sqlite3.Connection, revision: int, *, blobs: BlobSource | Non
     return state, len(rows) - 1
 
 
-def write_checkpoint(conn: sqlite3.Connection, state: DocumentState) -> None:
-    """Store `state` as the checkpoint of its revision, saving changed layer content as blobs first."""
+def encode_checkpoint(state: DocumentState) -> tuple[str, list[Blob]]:
+    """(checkpoint JSON, new blobs) of `state`: layer content changed since it was loaded is encoded (PNG or
+    JSON) and gets its hash. Pure CPU work that holds no connection: the writer runs it in a helper thread."""
+    blobs = []
     for layer in state.layers.values():
         if layer.content is not None and layer.content_hash is None:
             blob = Blob.from_array(layer.content) if hasattr(layer.content, "shape") else Blob.from_json(layer.content)
-            insert_blob(conn, blob)
+            blobs.append(blob)
             layer.content_hash = blob.hash
-    conn.execute(
-        "INSERT OR REPLACE INTO checkpoints (revision, state) VALUES (?, ?)",
-        (state.revision, payload_text(state.to_json())),
-    )
+    return payload_text(state.to_json()), blobs
+
+
+def insert_checkpoint(conn: sqlite3.Connection, revision: int, state: str, blobs: list[Blob]) -> None:
+    for blob in blobs:
+        insert_blob(conn, blob)
+    conn.execute("INSERT OR REPLACE INTO checkpoints (revision, state) VALUES (?, ?)", (revision, state))
+
+
+def write_checkpoint(conn: sqlite3.Connection, state: DocumentState) -> None:
+    """Store `state` as the checkpoint of its revision, saving changed layer content as blobs first."""
+    text, blobs = encode_checkpoint(state)
+    insert_checkpoint(conn, state.revision, text, blobs)
 
 
 def write_root_checkpoint(conn: sqlite3.Connection, revision: int) -> None:

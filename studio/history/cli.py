@@ -16,13 +16,14 @@ def _summary(kind: str, payload: dict[str, Any]) -> str:
     if kind == "setting":
         return f"{payload['field']} = {json.dumps(payload['value'], ensure_ascii=False)[:60]}"
     if kind == "generation":
-        request = payload["request"]
-        return f"{payload['status']}: {request.get('prompt', '')[:50]!r} seed {payload['seed']}, {len(payload['results'])} result(s)"
+        prompt = payload["request"].get("prompt", "")[:50]
+        return f"{payload['status']}: {prompt!r} seed {payload['seed']}, {len(payload['results'])} result(s)"
     if kind == "feedback":
         parts = [payload["verdict"], f"{payload['rating']} stars" if payload["rating"] else None, payload["comment"]]
         return f"on generation {payload['generation']}: " + ", ".join(p for p in parts if p)
     if kind == "chat":
-        return f"{payload['message'][:40]!r} -> {payload['reply'][:40]!r}" + (" (applied)" if payload["applied"] else "")
+        applied = " (applied)" if payload["applied"] else ""
+        return f"{payload['message'][:40]!r} -> {payload['reply'][:40]!r}{applied}"
     if kind in ("pose", "reference"):
         return f"layer {payload['layer']}"
     if kind == "layer":

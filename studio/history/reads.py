@@ -250,10 +250,13 @@ def list_branches(conn: sqlite3.Connection) -> list[Branch]:
 
 
 def current_branch(conn: sqlite3.Connection) -> Branch:
-    for branch in list_branches(conn):
-        if branch.current:
-            return branch
-    raise HistoryError("The document has no current branch; it is damaged.")
+    row = conn.execute(
+        "SELECT b.id, b.name, b.head, b.forked_from, b.created FROM meta m "
+        "JOIN branches b ON b.id = CAST(m.value AS INTEGER) WHERE m.key = ?", (CURRENT_BRANCH,),
+    ).fetchone()
+    if row is None:
+        raise HistoryError("The document has no current branch; it is damaged.")
+    return Branch(*row, current=True)
 
 
 def _feedback(event: Event) -> Feedback:

@@ -43,8 +43,8 @@ TABLES = {
     ),
     "branches": (
         "CREATE TABLE branches (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
-        "head INTEGER NOT NULL REFERENCES revisions(id) DEFERRABLE INITIALLY DEFERRED, forked_from INTEGER REFERENCES revisions(id), "
-        "created REAL NOT NULL)"
+        "head INTEGER NOT NULL REFERENCES revisions(id) DEFERRABLE INITIALLY DEFERRED, "
+        "forked_from INTEGER REFERENCES revisions(id), created REAL NOT NULL)"
     ),
     "revisions": (
         "CREATE TABLE revisions (id INTEGER PRIMARY KEY, parent INTEGER REFERENCES revisions(id), "

@@ -46,7 +46,7 @@ from studio.history.rows import (
 )
 from studio.history.schema import SCHEMA_VERSION, connect, create_tables, fts5_available, probe
 from studio.history.state import DocumentState
-from studio.history.writer import Appended, Writer
+from studio.history.writer import Writer
 
 DEFAULT_COALESCE_WINDOW = 2.0  # seconds: edits of one field closer than this merge into one event
 MAX_BRANCH_NAME = 100

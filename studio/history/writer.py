@@ -6,8 +6,9 @@ futures: a resolved future (an acknowledgement) means the event is committed to 
 survives a crash. Heavy work (PNG encoding of images) happens before queueing, in the caller's thread.
 
 The thread keeps the document state at the head of the current branch in memory. It checks each event against
-it before writing (a stroke outside the canvas is refused), and writes a checkpoint from it every
-`CHECKPOINT_INTERVAL` events, after the acknowledgements of that batch went out.
+it before writing (a stroke outside the canvas is refused). Every `CHECKPOINT_INTERVAL` events it hands a copy
+of that state to a helper thread, which encodes the changed layers (OpenCV, without the GIL) and queues a
+checkpoint job back, so the slow part never delays acknowledgements.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.history import events as ev
-from studio.history.checkpoints import state_at, write_checkpoint
+from studio.history.checkpoints import encode_checkpoint, insert_checkpoint, state_at
 from studio.history.errors import HistoryError
 from studio.history.reads import DbBlobSource, current_branch, get_event, get_revision, nearest_thumbnail
 from studio.history.rows import (
@@ -74,6 +75,14 @@ class _Barrier(_Job):
 
 
 @dataclass
+class _Checkpoint(_Job):
+    revision: int
+    state: str
+    blobs: list
+    epoch: int  # the writer's epoch when the state was taken; a failed commit since makes it stale
+
+
+@dataclass
 class _Head:
     branch: int
     revision: int
@@ -107,10 +116,14 @@ class Writer:
         self._conn = None
         self._head: _Head | None = None
         self._tail: _Tail | None = None
+        self._to_encode: queue.SimpleQueue = queue.SimpleQueue()
+        self._epoch = 0  # bumped whenever memory may be ahead of the database (revision ids may be reused)
         started: Future = Future()
         self._thread = threading.Thread(target=self._run, args=(started,), name="history-writer", daemon=True)
+        self._encoder = threading.Thread(target=self._encode_checkpoints, name="history-checkpoints", daemon=True)
         self._thread.start()
         started.result()
+        self._encoder.start()
 
     # -- caller side ------------------------------------------------------------------------------------------
     def append(self, event: ev.NewEvent, *, text: str, time: float) -> Future:
@@ -131,7 +144,9 @@ class Writer:
             if self._closed:
                 return
             self._closed = True
-            self._queue.put(_STOP)
+        self._to_encode.put(_STOP)
+        self._encoder.join()  # a checkpoint being encoded is queued before the writer stops
+        self._queue.put(_STOP)
         self._thread.join()
 
     def _submit(self, job: _Job) -> Future:
@@ -164,7 +179,6 @@ class Writer:
                     break
                 batch.append(job)
             self._write_batch(batch)
-            self._checkpoint_if_due()
         self._conn.close()
 
     def _write_batch(self, batch: list[_Job]) -> None:
@@ -183,14 +197,14 @@ class Writer:
                     conn.execute("ROLLBACK TO job")
                     conn.execute("RELEASE job")
                     if not isinstance(exc, HistoryError):
-                        self._head, self._tail = None, None  # memory may be ahead of the database
+                        self._forget()  # memory may be ahead of the database
                         exc = HistoryError(f"The event could not be saved ({exc}).")
                     outcomes.append((job, None, exc))
             conn.execute("COMMIT")
         except Exception as exc:  # noqa: BLE001 - commit failed: nothing of the batch is saved
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            self._head, self._tail = None, None
+            self._forget()
             error = HistoryError(f"The history could not be saved to {self._path} ({exc}).")
             for job in batch:
                 if not job.future.done():
@@ -204,25 +218,36 @@ class Writer:
             else:
                 job.future.set_exception(error)
 
-    def _checkpoint_if_due(self) -> None:
-        head = self._head
-        if head is None or head.distance < self._interval:
+    def _forget(self) -> None:
+        """Drop the in-memory head (reloaded from the database when next needed) and pending checkpoints."""
+        self._head, self._tail = None, None
+        self._epoch += 1
+
+    def _checkpoint_if_due(self, head: _Head) -> None:
+        """Hand a copy of the head state to the encoder once it is `interval` events from the last checkpoint."""
+        if head.distance < self._interval:
             return
-        try:
-            self._conn.execute("BEGIN IMMEDIATE")
-            write_checkpoint(self._conn, head.state)
-            self._conn.execute("COMMIT")
-            head.distance = 0
-        except Exception:  # noqa: BLE001 - a checkpoint only speeds reading up; retried after the next batch
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
-            self._head = None
+        self._tail = None  # the checkpointed revision's event must not change by coalescing any more
+        head.distance = 0
+        self._to_encode.put((self._epoch, head.state.copy()))
+
+    def _encode_checkpoints(self) -> None:
+        """Helper thread: encode states handed over by the writer and queue their checkpoint jobs."""
+        while (item := self._to_encode.get()) is not _STOP:
+            epoch, state = item
+            try:
+                text, blobs = encode_checkpoint(state)
+            except Exception:  # noqa: BLE001 - a checkpoint only speeds reading up; the next one is scheduled
+                continue
+            self._queue.put(_Checkpoint(revision=state.revision, state=text, blobs=blobs, epoch=epoch))
 
     def _current_head(self) -> _Head:
-        if self._head is None:
-            branch = current_branch(self._conn)
+        """The head in memory, reloaded when another process (e.g. `studio history feedback`) moved it."""
+        branch = current_branch(self._conn)
+        head = self._head
+        if head is None or (head.branch, head.revision) != (branch.id, branch.head):
             state, distance = state_at(self._conn, branch.head)
-            self._head = _Head(branch.id, branch.head, state, distance)
+            self._head, self._tail = _Head(branch.id, branch.head, state, distance), None
         return self._head
 
     def _do(self, job: _Job) -> Any:
@@ -230,6 +255,10 @@ class Writer:
             return self._append(job)
         if isinstance(job, _Fork):
             return self._fork(job)
+        if isinstance(job, _Checkpoint):
+            if job.epoch == self._epoch:
+                insert_checkpoint(self._conn, job.revision, job.state, job.blobs)
+            return None
         if isinstance(job, _Switch):
             row = self._conn.execute("SELECT id FROM branches WHERE name = ?", (job.name,)).fetchone()
             if row is None:
@@ -271,6 +300,7 @@ class Writer:
         head.distance += 1
         is_setting = event.kind == ev.SETTING
         self._tail = _Tail(event_id, revision, event.payload["field"], job.time) if is_setting else None
+        self._checkpoint_if_due(head)
         return Appended(event_id, revision)
 
     def _fork(self, job: _Fork) -> Appended:

@@ -67,6 +67,11 @@ while True:
 """
 
 
+def _count_checkpoints(store: HistoryStore) -> int:
+    with store.read_transaction() as conn:
+        return conn.execute("SELECT COUNT(*) FROM checkpoints").fetchone()[0]
+
+
 def _marker(event) -> int:
     if event.kind == "stroke":
         return int(event.payload["tool"][1:])
@@ -179,7 +184,7 @@ def test_first_schema_fixture_is_migrated(tmp_path):
         main_head = next(b.head for b in store.branches() if b.name == "main")
         assert store.state_at(main_head).settings["prompt"] == "a lighthouse in a storm"
         assert store.state_at(main_head).layers["edge"].content.sum() > 0
-        checkpoints = store._conn().execute("SELECT COUNT(*) FROM checkpoints").fetchone()[0]
+        checkpoints = _count_checkpoints(store)
         assert checkpoints >= 2  # the root and one built by the migration (120 strokes on one path)
         store.append(ev.setting_event("prompt", "after the upgrade")).result()
     assert check_document(path) == []

@@ -10,8 +10,15 @@ import pytest
 
 from studio.history import events as ev
 from studio.history import schema
+from studio.history.checkpoints import state_at
+from studio.history.schema import CHECKPOINT_INTERVAL
 from studio.history.errors import HistoryError
 from studio.history.store import HistoryStore
+
+def _count_checkpoints(store: HistoryStore) -> int:
+    with store.read_transaction() as conn:
+        return conn.execute("SELECT COUNT(*) FROM checkpoints").fetchone()[0]
+
 
 
 def _snapshot(width: int = 64, height: int = 48, **settings) -> ev.NewEvent:
@@ -71,10 +78,15 @@ def test_create_refuses_existing_file_and_open_missing_file(tmp_path):
     assert (tmp_path / "made.studio").exists()
 
 
-def test_state_at_every_revision_matches_replayed_strokes(store):
-    history = _random_strokes(store, 260)  # crosses two checkpoint intervals
-    checkpoints = store._conn().execute("SELECT COUNT(*) FROM checkpoints").fetchone()[0]
-    assert checkpoints >= 3  # root + at least two written by the writer
+def test_state_at_every_revision_matches_replayed_strokes(tmp_path):
+    path = tmp_path / "strokes.studio"
+    with HistoryStore.create(path) as writing:
+        writing.append(_snapshot(prompt="start")).result()
+        history = _random_strokes(writing, 260)  # crosses two checkpoint intervals
+    store = HistoryStore.open(path, readonly=True)
+    assert _count_checkpoints(store) == 3  # the root and two written for the writer (closing waits for them)
+    with store.read_transaction() as conn:  # no state needs more than one interval of replay
+        assert max(state_at(conn, revision)[1] for revision, _ in history) < CHECKPOINT_INTERVAL
     for revision, expected in history[::13] + history[-3:]:
         state = store.state_at(revision)
         assert state.revision == revision
@@ -83,6 +95,7 @@ def test_state_at_every_revision_matches_replayed_strokes(store):
     np.testing.assert_array_equal(head.layers["edge"].content, history[-1][1])
     assert head.settings == {"prompt": "start"}
     assert list(head.layers) == ["edge", "depth", "pose"]
+    store.close()
 
 
 def test_append_returns_future_at_once_and_ack_means_visible_to_readers(store):
@@ -283,7 +296,8 @@ def test_text_search_without_fts5_uses_like(tmp_path):
         assert [e.kind for e in store.events(text="cotton")] == ["setting"]
         assert [e.kind for e in store.events(text="blue")] == ["chat"]
         assert store.events(text="cotton_shirts") == []
-        sql = store._conn().execute("SELECT sql FROM sqlite_master WHERE name = 'search'").fetchone()[0]
+        with store.read_transaction() as conn:
+            sql = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'search'").fetchone()[0]
         assert "fts5" not in sql.lower()
 
 
@@ -300,6 +314,21 @@ def test_readonly_store_refuses_writes_and_reads_while_a_writer_writes(tmp_path)
         writer.flush()
         assert len(reader.events(kinds=["setting"])) == 20
         reader.close()
+
+
+def test_two_writers_on_one_document_keep_one_chain(tmp_path):
+    """The studio and `studio history feedback` may write the same file: each append goes on the real head."""
+    path = tmp_path / "doc.studio"
+    with HistoryStore.create(path) as first, HistoryStore.open(path) as second:
+        first.append(ev.setting_event("a", 1)).result()
+        second.append(ev.setting_event("b", 2)).result()
+        first.append(ev.setting_event("c", 3)).result()
+        second.restore(2).result()
+        first.append(ev.setting_event("d", 4)).result()
+        events = first.events()
+        assert [e.parent for e in events[1:4]] == [e.revision for e in events[0:3]]
+        assert events[-1].branch == "restore-2" and events[-1].parent == events[-2].revision
+        assert first.state_at().settings == {"a": 1, "d": 4}
 
 
 def test_closed_store_refuses_appends(tmp_path):

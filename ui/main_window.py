@@ -7,7 +7,7 @@ and scripts drive the same code as the user.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QToolBar, QVBoxLayout, QWidget
 
@@ -74,6 +74,7 @@ class MainWindow(QMainWindow):
         self.undo = UndoActions(self)
         self.tool_actions = install_tools(self.view, self)
         self.tool_options = ToolOptionsBar(self.view.tool_settings, self)
+        self._build_toolbars()  # before the docks: adding a tool bar later leaves a stray dock tab bar behind
 
         self.layers_panel = LayersPanel()
         self.generate_panel = GeneratePanel()
@@ -83,25 +84,24 @@ class MainWindow(QMainWindow):
         self.add_panel("assistant", PlaceholderPanel("The assistant chat will appear here."), title="Assistant")
         self.add_panel("history", PlaceholderPanel("The revision history will appear here."), title="History")
         self.add_panel("gallery", self.gallery_panel, title="Gallery")
-        self.tabifyDockWidget(self.docks["generate"], self.docks["assistant"])
         self.tabifyDockWidget(self.docks["layers"], self.docks["history"])
-        self.docks["generate"].raise_()
         self.docks["layers"].raise_()
-        self.resizeDocks([self.docks["layers"], self.docks["generate"]], [300, 380], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["gallery"]], [220], Qt.Orientation.Vertical)
+        self.layout_ready = False  # set once the first show has finished the dock layout (_finish_layout)
 
         self.files = DocumentFiles(self)
         self.layer_commands = LayerCommands(self)
         self.models_guide: ModelsGuideDialog | None = None
         self.generation = GenerationController(self)
-        self._build_toolbars()
         build_menus(self)
+        self.layers_panel.add_actions([self.commands[key] for key in (
+            "import_image", "edges_from_reference", "invert_edges", "clear_layer", "remove_reference",
+            "export_maps")])
         self._build_status_bar()
         self._connect()
 
         self.files.watch_new(document if document is not None else Document(512, 512))
         self.view.set_tool("brush")
-        self._restore_layout()
+        self._restore_geometry()
         self.generation.reload_models()
 
     # Panels --------------------------------------------------------------------------------------
@@ -202,17 +202,39 @@ class MainWindow(QMainWindow):
             self.view.set_tool(default_tool)
 
     # Layout persistence --------------------------------------------------------------------------
-    def _restore_layout(self) -> None:
+    def _restore_geometry(self) -> None:
         geometry = self.app_settings.window_geometry()
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
             self.resize(1440, 900)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self.layout_ready:
+            QTimer.singleShot(0, self._finish_layout)
+
+    def _finish_layout(self) -> None:
+        """Tabify the right-hand docks and restore the saved dock layout once the window is laid out.
+
+        Qt leaves a stray tab bar on screen when a second group of docks is tabified before the window has been
+        laid out, so this waits for the first show.
+        """
+        if self.layout_ready:
+            return
+        self.tabifyDockWidget(self.docks["generate"], self.docks["assistant"])
+        self.docks["generate"].raise_()
+        self.resizeDocks([self.docks["layers"], self.docks["generate"]], [300, 420], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["gallery"]], [220], Qt.Orientation.Vertical)
         state = self.app_settings.window_state()
         if state is not None:
             self.restoreState(state)
+        self.layout_ready = True
+        self.view.fit_to_window()
 
     def save_layout(self) -> None:
+        if not self.layout_ready:  # never shown: nothing of the user's to keep
+            return
         self.app_settings.save_window(geometry=self.saveGeometry(), state=self.saveState())
 
     def closeEvent(self, event: QCloseEvent) -> None:

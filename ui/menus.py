@@ -58,7 +58,7 @@ def _file_menu(window: "MainWindow") -> None:
     menu.addAction(_action(window, "save", "&Save", files.save, shortcut=QKeySequence.StandardKey.Save))
     menu.addAction(_action(window, "save_as", "Save &As…", files.save_as, shortcut="Ctrl+Shift+S"))
     menu.addSeparator()
-    menu.addAction(_action(window, "import_image", "&Import Image as Reference…", files.import_image_dialog,
+    menu.addAction(_action(window, "import_image", "&Import Reference Image…", files.import_image_dialog,
                            shortcut="Ctrl+I", tip="Put a picture on the reference layer for tracing"))
     menu.addAction(_action(window, "export_maps", "Export &Control Maps…", files.export_control_maps_dialog,
                            shortcut="Ctrl+Shift+E", tip="Write the edge, pose and depth maps as PNG files"))

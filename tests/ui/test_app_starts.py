@@ -44,6 +44,7 @@ def test_layout_and_recent_files_are_remembered(make_window, qsettings, tmp_path
     first.docks["gallery"].hide()
     first.app_settings.add_recent_file(tmp_path / "a.studio")
     first.close()
+    assert qsettings.contains("window/state")
     reread = QSettings(qsettings.fileName(), QSettings.Format.IniFormat)
     second = make_window(settings=reread)
     assert (second.width(), second.height()) == (700, 520)
@@ -54,5 +55,15 @@ def test_layout_and_recent_files_are_remembered(make_window, qsettings, tmp_path
 def test_default_constructor_uses_given_settings_only(qtbot, qsettings, app_paths):
     window = MainWindow(settings=qsettings, paths=app_paths)
     qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.layout_ready)
     window.close()
-    assert qsettings.contains("window/geometry")
+    assert qsettings.contains("window/geometry") and qsettings.contains("window/state")
+
+
+def test_one_tab_bar_per_tabbed_dock_group(window):
+    from PySide6.QtWidgets import QTabBar
+
+    shown = {bar.geometry().getRect() for bar in window.findChildren(QTabBar) if bar.isVisible()
+             and bar.parent() is window}
+    assert len(shown) == 2

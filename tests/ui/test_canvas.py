@@ -3,21 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import Qt
 
+from canvas_input import drag as _drag
 
-
-def _viewport_point(window, x: float, y: float) -> QPoint:
-    return window.view.mapFromScene(QPointF(x, y))
-
-
-def _drag(qtbot, window, points, *, modifier=Qt.KeyboardModifier.NoModifier) -> None:
-    viewport = window.view.viewport()
-    first = _viewport_point(window, *points[0])
-    qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, modifier, first)
-    for x, y in points[1:]:
-        qtbot.mouseMove(viewport, _viewport_point(window, x, y))
-    qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, modifier, _viewport_point(window, *points[-1]))
 
 
 def test_brush_stroke_changes_edge_pixels_and_undo_restores(qtbot, window):

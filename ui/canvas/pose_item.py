@@ -109,11 +109,13 @@ class PoseItem(QGraphicsItem):
         for person_index, person in enumerate(self.layer.people):
             for part, points in person.parts():
                 small = part != "body"
+                if small and person_index != self.selected_person:
+                    continue  # hand and face handles only on the selected person, to keep the canvas readable
                 for index, ((x, y), shown) in enumerate(zip(points.xy, points.visible)):
                     if not shown:
                         continue
                     hot = self.hot_point == PointRef(person_index, part, index)
-                    r = radius * (1.6 if hot else (0.6 if small else 1.0))
+                    r = radius * (1.6 if hot else (0.45 if small else 1.0))
                     painter.setPen(outline)
                     painter.setBrush(SELECTION_COLOR if hot else QColor(0, 0, 0, 90))
                     painter.drawEllipse(QPointF(x, y), r, r)

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
-    QBrush, QColor, QKeyEvent, QMouseEvent, QPainter, QPen, QTabletEvent, QWheelEvent,
+    QColor, QKeyEvent, QMouseEvent, QPainter, QPen, QTabletEvent, QWheelEvent,
 )  # fmt: skip
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsScene, QGraphicsView, QWidget
 
@@ -18,6 +18,9 @@ from ui.canvas.tools.base import Tool, ToolEvent, ToolSettings
 ZOOM_STEP = 1.25
 MIN_ZOOM, MAX_ZOOM = 0.02, 64.0
 BACKGROUND = QColor("#202023")
+PAPER = QColor("#000000")  # control maps are white on black: the document shows black where layers are empty
+PAPER_BORDER = QColor("#4a4a50")
+FIT_PADDING = 0.02  # of the document's longer side, around the document when fitted
 
 
 class CanvasView(QGraphicsView):
@@ -35,13 +38,15 @@ class CanvasView(QGraphicsView):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setScene(QGraphicsScene(self))
-        self.setBackgroundBrush(QBrush(BACKGROUND))
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
         self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontAdjustForAntialiasing, True)
         self.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         self.setMouseTracking(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFrameShape(QGraphicsView.Shape.NoFrame)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.document: Document | None = None
         self.items: LayerItems | None = None
@@ -53,6 +58,7 @@ class CanvasView(QGraphicsView):
         self._pan_from: QPointF | None = None
         self._tool_active = False
         self._pen_pressure: float | None = None
+        self._auto_fit = True
         self.outline = QGraphicsEllipseItem()
         pen = QPen(QColor(255, 255, 255, 200), 0)
         pen.setCosmetic(True)
@@ -84,7 +90,9 @@ class CanvasView(QGraphicsView):
             scene.addItem(item)
         for overlay in self._overlays:
             scene.addItem(overlay)
-        scene.setSceneRect(QRectF(-64, -64, document.width + 128, document.height + 128))
+        # Room around the document so it can be panned anywhere (no scroll bars: space-drag or middle button).
+        margin = max(document.width, document.height)
+        scene.setSceneRect(QRectF(-margin, -margin, document.width + 2 * margin, document.height + 2 * margin))
         self._unsubscribe = document.subscribe(self._on_change)
         self.fit_to_window()
 
@@ -104,6 +112,17 @@ class CanvasView(QGraphicsView):
                 item.setVisible(True)
             if self.items:
                 self.items.pose.show_handles = handles
+
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        painter.fillRect(rect, BACKGROUND)
+        if self.document is None:
+            return
+        paper = QRectF(0, 0, self.document.width, self.document.height)
+        painter.fillRect(paper.intersected(rect), PAPER)
+        pen = QPen(PAPER_BORDER, 0)
+        pen.setCosmetic(True)
+        painter.setPen(pen)
+        painter.drawRect(paper)
 
     def _on_change(self, event: ChangeEvent) -> None:
         if self.items is not None:
@@ -140,6 +159,7 @@ class CanvasView(QGraphicsView):
         return self.transform().m11()
 
     def set_zoom(self, zoom: float) -> None:
+        self._auto_fit = False
         zoom = min(MAX_ZOOM, max(MIN_ZOOM, zoom))
         factor = zoom / self.zoom
         self.scale(factor, factor)
@@ -152,10 +172,19 @@ class CanvasView(QGraphicsView):
         self.set_zoom(self.zoom / ZOOM_STEP)
 
     def fit_to_window(self) -> None:
+        """Show the whole document; it stays fitted when the view is resized until the user zooms."""
+        self._auto_fit = True
         if self.document is None:
             return
-        self.fitInView(QRectF(0, 0, self.document.width, self.document.height), Qt.AspectRatioMode.KeepAspectRatio)
+        pad = FIT_PADDING * max(self.document.width, self.document.height)
+        rect = QRectF(0, 0, self.document.width, self.document.height).adjusted(-pad, -pad, pad, pad)
+        self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
         self.zoom_changed.emit(self.zoom)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._auto_fit:
+            self.fit_to_window()
 
     def actual_size(self) -> None:
         self.set_zoom(1.0)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
-    QButtonGroup, QCheckBox, QFrame, QGridLayout, QLabel, QRadioButton, QSlider, QVBoxLayout, QWidget,
+    QButtonGroup, QCheckBox, QFrame, QGridLayout, QLabel, QRadioButton, QSizePolicy, QSlider, QToolButton,
+    QVBoxLayout, QWidget,
 )  # fmt: skip
 
 from studio.document import ChangeEvent, Document
@@ -66,10 +68,20 @@ class LayersPanel(QWidget):
         line = QFrame()
         line.setFrameShape(QFrame.Shape.HLine)
         layout.addWidget(line)
-        self.actions_area = QVBoxLayout()  # the window adds layer command buttons here
-        layout.addLayout(self.actions_area)
+        self._buttons = QGridLayout()
+        layout.addLayout(self._buttons)
         layout.addStretch(1)
         self.setEnabled(False)
+
+    def add_actions(self, actions: list[QAction]) -> None:
+        """Buttons for layer commands (import a reference, edges from it, clear...), two per row."""
+        for action in actions:
+            button = QToolButton()
+            button.setDefaultAction(action)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            index = self._buttons.count()
+            self._buttons.addWidget(button, index // 2, index % 2)
 
     def set_document(self, document: Document) -> None:
         if self._unsubscribe is not None:

@@ -67,6 +67,8 @@ class PoseTool(Tool):
         best, best_distance = None, reach
         for person_index, person in enumerate(self._layer.people):
             for part, points in person.parts():
+                if part != "body" and person_index != self.selected:
+                    continue  # hands and face are edited on the selected person (their handles show there)
                 for index, ((x, y), shown) in enumerate(zip(points.xy, points.visible)):
                     distance = math.hypot(x - pos.x(), y - pos.y())
                     if shown and distance <= best_distance:

@@ -112,6 +112,9 @@ class GenerationController(QObject):
     def generate(self) -> bool:
         """Start a generation from the panel; False (with a message) when it cannot start."""
         settings = self.panel.settings()
+        if not self.has_models or settings.model is None:
+            self.panel.message_bar.show_error(NO_MODEL_HELP)
+            return False
         try:
             request = self.build_request(settings)
             request.validate()

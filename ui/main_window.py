@@ -7,7 +7,7 @@ and scripts drive the same code as the user.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QToolBar, QVBoxLayout, QWidget
 
@@ -133,7 +133,8 @@ class MainWindow(QMainWindow):
     def _build_toolbars(self) -> None:
         tools = QToolBar("Tools", self)
         tools.setObjectName("toolsBar")
-        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
+        tools.setIconSize(QSize(28, 28))
         for action in self.tool_actions.values():
             tools.addAction(action)
         self.addToolBar(Qt.ToolBarArea.LeftToolBarArea, tools)

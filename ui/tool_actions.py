@@ -10,6 +10,7 @@ from ui.canvas.tools.brush import EdgeBrushTool, EraserTool, LineTool
 from ui.canvas.tools.depth import DepthBrushTool, FillTool, GradientTool
 from ui.canvas.tools.pose import PoseTool
 from ui.canvas.view import CanvasView
+from ui.icons import tool_icon
 
 TOOL_CLASSES: tuple[type[Tool], ...] = (
     EdgeBrushTool, EraserTool, LineTool, DepthBrushTool, GradientTool, FillTool, PoseTool,
@@ -33,7 +34,7 @@ def install_tools(view: CanvasView, parent: QWidget) -> dict[str, QAction]:
     for cls in TOOL_CLASSES:
         tool = cls(view)
         view.add_tool(tool)
-        action = QAction(tool.label, parent)
+        action = QAction(tool_icon(tool.name), tool.label, parent)
         action.setCheckable(True)
         action.setShortcut(QKeySequence(tool.shortcut))
         action.setToolTip(f"{tool.label} ({tool.shortcut}) – {TOOL_TIPS[tool.name]}")

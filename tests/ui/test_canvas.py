@@ -138,3 +138,38 @@ def test_pose_commands_without_selection_report_a_message(window):
     window.commands["mirror_person"].trigger()
     assert messages and "Select a person" in messages[0]
     assert window.view.items.pose.selected_person is None
+
+
+def test_wheel_zooms_around_pointer(qtbot, window):
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    view = window.view
+    before = view.zoom
+    viewport = view.viewport()
+    pos = QPointF(viewport.rect().center())
+    event = QWheelEvent(pos, QPointF(viewport.mapToGlobal(pos)), QPoint(), QPoint(0, 240),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(viewport, event)
+    assert abs(view.zoom / before - 1.25**2) < 1e-6
+
+
+def test_shift_drag_scales_and_ctrl_drag_rotates_a_person(qtbot, window):
+    document = window.document
+    window.view.run_edit(lambda: window.view.tools["pose"].add_template("standing"))
+    window.tool_actions["pose"].trigger()
+    body = document.pose.people[0].body.xy.copy()
+    grab = (body[8] + body[11]) / 2 + [0, 40]
+    _drag(qtbot, window, [tuple(grab), tuple(grab - [0, 60])], modifier=Qt.KeyboardModifier.ShiftModifier)
+    height = np.ptp(document.pose.people[0].body.xy[:, 1])
+    assert height > np.ptp(body[:, 1]) * 1.1
+    assert len(document.history) == 2  # add + one scale drag
+    center = np.array(document.pose.people[0].center())
+    start = center + [80, 0]
+    end = center + [0, 80]  # a quarter turn clockwise on screen
+    _drag(qtbot, window, [tuple(start), tuple(center + [60, 60]), tuple(end)],
+          modifier=Qt.KeyboardModifier.ControlModifier)
+    neck_to_nose = document.pose.people[0].body.xy[0] - document.pose.people[0].body.xy[1]
+    assert abs(neck_to_nose[0]) > abs(neck_to_nose[1])  # the head now points sideways
+    assert len(document.history) == 3

@@ -161,3 +161,14 @@ def test_apply_fields_is_one_undo_step(window):
     assert (settings.prompt, settings.width) == ("", 512)
     window.commands["redo"].trigger()
     assert panel.settings().prompt == "a fox in snow"
+
+
+def test_error_messages_say_what_to_do():
+    from studio.engine.errors import DeviceOutOfMemoryError, ModelError
+    from ui.generation import describe_error
+
+    oom = DeviceOutOfMemoryError("The CUDA ran out of memory making 4 image(s) of 1024x1024; try a smaller size.")
+    assert describe_error(oom) == str(oom)
+    incompatible = ModelError("The edge ControlNet is for SDXL but the base model is SD 1.x.")
+    assert describe_error(incompatible).endswith("Check the model in Generate ▸ Models….")
+    assert "RuntimeError" in describe_error(RuntimeError("boom")) and "unchanged" in describe_error(RuntimeError())

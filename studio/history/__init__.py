@@ -6,4 +6,6 @@
 - `state.DocumentState`: the document at a revision.
 - `export.export_history` / `importer.import_history`: zip archives (JSONL, PNG/JSON blobs, Parquet).
 - `check.check_document`: consistency check; `record`: bridges to the engine's and document's types.
+- Inside: `schema` (file format), `migrations`, `writer` + `background` (threads), `rows`, `reads`,
+  `checkpoints`, `blobs`, `archive` + `dataset` (export format), `cli` (`studio history ...`).
 """

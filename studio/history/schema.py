@@ -13,8 +13,8 @@ Tables (schema version 2):
 - `search`: text of prompts, negative prompts and chat turns by event id (FTS5 when sqlite3 has it, else a plain
   table searched with LIKE).
 
-`PRAGMA application_id` marks our files, `PRAGMA user_version` is the schema version. Files are used in WAL mode
-with `synchronous=FULL`: a committed transaction survives a process crash and a power cut.
+`PRAGMA application_id` marks our files, `PRAGMA user_version` is the schema version. Files are used in WAL mode,
+by default with `synchronous=FULL`: a committed transaction survives a process crash and a power cut.
 """
 
 from __future__ import annotations
@@ -30,6 +30,10 @@ APPLICATION_ID = 0x53544431  # "STD1" in ASCII: marks a ControlNet Studio docume
 SCHEMA_VERSION = 2
 FILE_SUFFIX = ".studio"
 CHECKPOINT_INTERVAL = 100  # a revision is at most this many events away from a checkpoint on its path
+# What an acknowledged (committed) event survives. "full": a process crash and a power cut (an fsync per
+# transaction). "crash": a process crash; a power cut may lose the last transactions (no fsync per transaction,
+# for slow or shared disks). Either way the file stays consistent.
+DURABILITY = {"full": "FULL", "crash": "NORMAL"}
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _HEADER_SIZE = 100
@@ -145,17 +149,20 @@ def _probe_connection(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(uri, uri=True, isolation_level=None)
 
 
-def connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
+def connect(path: Path, *, readonly: bool, durability: str = "full") -> sqlite3.Connection:
     """A connection in autocommit mode (transactions are explicit) with foreign keys on.
 
-    The writing connection switches the file to WAL mode with full sync. Reading connections are `query_only`:
-    they cannot change data, yet the last connection to close still folds the WAL back into the file.
+    The writing connection switches the file to WAL mode, synced per `DURABILITY[durability]`. Reading
+    connections are `query_only`: they cannot change data, yet the last connection to close still folds the WAL
+    back into the file.
     """
+    if durability not in DURABILITY:
+        raise HistoryError(f"Unknown durability {durability!r}; use one of: {', '.join(DURABILITY)}.")
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
     if readonly:
         conn.execute("PRAGMA query_only = ON")
     else:
         conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute(f"PRAGMA synchronous = {DURABILITY[durability]}")
     conn.execute("PRAGMA foreign_keys = ON")
     return conn

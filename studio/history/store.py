@@ -19,6 +19,9 @@ everything queued is committed.
 
 Reading: every method below `# -- reads` may be called from any thread; each thread gets its own read-only
 connection, and reads do not wait for the writer.
+
+Documents are opened with `durability="full"` (an acknowledged event survives a power cut) unless the caller
+picks "crash" (survives a process crash; no fsync per commit, for slow disks). See `schema.DURABILITY`.
 """
 
 from __future__ import annotations
@@ -28,8 +31,8 @@ import sqlite3
 import threading
 import time
 from concurrent.futures import Future
-from pathlib import Path
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import numpy as np
@@ -44,7 +47,7 @@ from studio.history.migrations import migrate
 from studio.history.rows import (
     CURRENT_BRANCH, MAIN_BRANCH, add_event, add_revision, create_branch, payload_text, set_meta,
 )
-from studio.history.schema import SCHEMA_VERSION, connect, create_tables, fts5_available, probe
+from studio.history.schema import DURABILITY, SCHEMA_VERSION, connect, create_tables, fts5_available, probe
 from studio.history.state import DocumentState
 from studio.history.writer import Writer
 
@@ -81,34 +84,37 @@ def _create_file(path: Path, *, fts: bool) -> None:
 class HistoryStore:
     """The history store of one document file. Use `HistoryStore.open` or `HistoryStore.create`."""
 
-    def __init__(self, path: Path, *, readonly: bool, coalesce_window: float) -> None:
+    def __init__(self, path: Path, *, readonly: bool, coalesce_window: float, durability: str) -> None:
         self.path = path
         self.readonly = readonly
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
-        self._writer = None if readonly else Writer(path, coalesce_window=coalesce_window)
+        self._writer = None if readonly else Writer(path, coalesce_window=coalesce_window, durability=durability)
 
     @classmethod
     def create(cls, path: str | os.PathLike, *, coalesce_window: float = DEFAULT_COALESCE_WINDOW,
-               fts: bool | None = None) -> HistoryStore:
-        """Create a new document at `path` (it must not exist). `fts` None: full-text search when available."""
+               durability: str = "full", fts: bool | None = None) -> HistoryStore:
+        """Create a new document at `path` (it must not exist). `durability`: see `schema.DURABILITY`;
+        `fts` None: full-text search when sqlite3 has FTS5."""
+        if durability not in DURABILITY:
+            raise HistoryError(f"Unknown durability {durability!r}; use one of: {', '.join(DURABILITY)}.")
         path = Path(path)
         if path.exists():
             raise HistoryError(f"The document {path} already exists.")
         if not path.parent.is_dir():
             raise HistoryError(f"The folder {path.parent} does not exist.")
         _create_file(path, fts=fts5_available() if fts is None else fts)
-        return cls(path, readonly=False, coalesce_window=coalesce_window)
+        return cls(path, readonly=False, coalesce_window=coalesce_window, durability=durability)
 
     @classmethod
     def open(cls, path: str | os.PathLike, *, readonly: bool = False, create: bool = False,
-             coalesce_window: float = DEFAULT_COALESCE_WINDOW) -> HistoryStore:
+             coalesce_window: float = DEFAULT_COALESCE_WINDOW, durability: str = "full") -> HistoryStore:
         """Open a document; older schemas are upgraded (not in read-only mode). Files that are not ours or
         come from a newer version raise a StudioError and are not touched."""
         path = Path(path)
         if create and not path.exists():
-            return cls.create(path, coalesce_window=coalesce_window)
+            return cls.create(path, coalesce_window=coalesce_window, durability=durability)
         version = probe(path)
         if version < SCHEMA_VERSION:
             if readonly:
@@ -116,7 +122,7 @@ class HistoryStore:
                     f"{path} uses history schema {version}; open it once for writing to upgrade it to {SCHEMA_VERSION}."
                 )
             migrate(path, version)
-        return cls(path, readonly=readonly, coalesce_window=coalesce_window)
+        return cls(path, readonly=readonly, coalesce_window=coalesce_window, durability=durability)
 
     def __enter__(self) -> HistoryStore:
         return self

@@ -2,13 +2,14 @@
 
 `append` on the GUI thread only validates and queues (microseconds); the thread takes every queued job, writes
 them in ONE transaction (a SAVEPOINT per job, so a bad event fails alone), commits, and then resolves the
-futures: a resolved future (an acknowledgement) means the event is committed to the WAL with a full sync and
-survives a crash. Heavy work (PNG encoding of images) happens before queueing, in the caller's thread.
+futures: a resolved future (an acknowledgement) means the event is committed to the WAL and survives a
+process crash (and a power cut with durability "full", the default). Heavy work (PNG encoding of images)
+happens before queueing, in the caller's thread.
 
 The thread keeps the document state at the head of the current branch in memory. It checks each event against
 it before writing (a stroke outside the canvas is refused). Every `CHECKPOINT_INTERVAL` events it hands a copy
-of that state to a helper thread, which encodes the changed layers (OpenCV, without the GIL) and queues a
-checkpoint job back, so the slow part never delays acknowledgements.
+of that state to the helper thread (`background`), which encodes it and queues a checkpoint job back; the helper
+also folds the WAL into the file, so neither slow part delays acknowledgements.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from studio.history import events as ev
-from studio.history.checkpoints import encode_checkpoint, insert_checkpoint, state_at
+from studio.history.background import BackgroundWork
+from studio.history.checkpoints import insert_checkpoint, state_at
 from studio.history.errors import HistoryError
 from studio.history.reads import DbBlobSource, current_branch, get_event, get_revision, nearest_thumbnail
 from studio.history.rows import (
@@ -32,6 +34,7 @@ from studio.history.schema import CHECKPOINT_INTERVAL, connect
 from studio.history.state import DocumentState, apply_event
 
 MAX_BATCH = 512  # jobs per transaction
+PAGES_PER_EVENT = 8  # table and index pages an event touches (for estimating WAL growth)
 
 
 @dataclass(frozen=True)
@@ -106,24 +109,26 @@ _STOP = object()
 class Writer:
     """Owns the writing connection and the thread. `submit` is thread-safe and never blocks on disk."""
 
-    def __init__(self, path: Path, *, coalesce_window: float, checkpoint_interval: int = CHECKPOINT_INTERVAL):
+    def __init__(self, path: Path, *, coalesce_window: float, durability: str):
         self._path = path
         self._window = coalesce_window
-        self._interval = checkpoint_interval
+        self._durability = durability
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._closed = False
         self._conn = None
         self._head: _Head | None = None
         self._tail: _Tail | None = None
-        self._to_encode: queue.SimpleQueue = queue.SimpleQueue()
         self._epoch = 0  # bumped whenever memory may be ahead of the database (revision ids may be reused)
+        self._background = BackgroundWork(path, deliver=self._deliver_checkpoint)
         started: Future = Future()
         self._thread = threading.Thread(target=self._run, args=(started,), name="history-writer", daemon=True)
-        self._encoder = threading.Thread(target=self._encode_checkpoints, name="history-checkpoints", daemon=True)
         self._thread.start()
-        started.result()
-        self._encoder.start()
+        try:
+            started.result()
+        except HistoryError:
+            self._background.close()
+            raise
 
     # -- caller side ------------------------------------------------------------------------------------------
     def append(self, event: ev.NewEvent, *, text: str, time: float) -> Future:
@@ -144,8 +149,7 @@ class Writer:
             if self._closed:
                 return
             self._closed = True
-        self._to_encode.put(_STOP)
-        self._encoder.join()  # a checkpoint being encoded is queued before the writer stops
+        self._background.close()  # a checkpoint being encoded is queued before the writer stops
         self._queue.put(_STOP)
         self._thread.join()
 
@@ -159,10 +163,14 @@ class Writer:
     # -- writer thread ----------------------------------------------------------------------------------------
     def _run(self, started: Future) -> None:
         try:
-            self._conn = connect(self._path, readonly=False)
+            self._conn = connect(self._path, readonly=False, durability=self._durability)
+        except HistoryError as exc:
+            started.set_exception(exc)
+            return
         except Exception as exc:  # noqa: BLE001 - reported to the opener
             started.set_exception(HistoryError(f"Cannot open {self._path} for writing ({exc})."))
             return
+        self._conn.execute("PRAGMA wal_autocheckpoint = 0")  # folding the WAL is the helper thread's job
         started.set_result(None)
         stop = False
         while not stop:
@@ -217,6 +225,7 @@ class Writer:
                 job.future.set_result(result)
             else:
                 job.future.set_exception(error)
+        self._background.wrote(sum(_written_bytes(job) for job, _, error in outcomes if error is None))
 
     def _forget(self) -> None:
         """Drop the in-memory head (reloaded from the database when next needed) and pending checkpoints."""
@@ -224,22 +233,16 @@ class Writer:
         self._epoch += 1
 
     def _checkpoint_if_due(self, head: _Head) -> None:
-        """Hand a copy of the head state to the encoder once it is `interval` events from the last checkpoint."""
-        if head.distance < self._interval:
+        """Hand a copy of the head state to the encoder once it is CHECKPOINT_INTERVAL events from the last one."""
+        if head.distance < CHECKPOINT_INTERVAL:
             return
         self._tail = None  # the checkpointed revision's event must not change by coalescing any more
         head.distance = 0
-        self._to_encode.put((self._epoch, head.state.copy()))
+        self._background.encode(self._epoch, head.state.copy())
 
-    def _encode_checkpoints(self) -> None:
-        """Helper thread: encode states handed over by the writer and queue their checkpoint jobs."""
-        while (item := self._to_encode.get()) is not _STOP:
-            epoch, state = item
-            try:
-                text, blobs = encode_checkpoint(state)
-            except Exception:  # noqa: BLE001 - a checkpoint only speeds reading up; the next one is scheduled
-                continue
-            self._queue.put(_Checkpoint(revision=state.revision, state=text, blobs=blobs, epoch=epoch))
+    def _deliver_checkpoint(self, epoch: int, revision: int, state: str, blobs: list) -> None:
+        """Called by the helper thread: queue the encoded checkpoint for writing."""
+        self._queue.put(_Checkpoint(revision=revision, state=state, blobs=blobs, epoch=epoch))
 
     def _current_head(self) -> _Head:
         """The head in memory, reloaded when another process (e.g. `studio history feedback`) moved it."""
@@ -322,6 +325,17 @@ class Writer:
         state.revision = revision
         self._head, self._tail = _Head(branch, revision, state, distance + 1), None
         return Appended(event_id, revision)
+
+
+def _written_bytes(job: _Job) -> int:
+    """Rough WAL growth of a job: the pages an event touches plus its payload and blobs."""
+    size = PAGES_PER_EVENT * 4096
+    if isinstance(job, _Append):
+        blobs = job.event.blobs + ((job.event.thumbnail,) if job.event.thumbnail else ())
+        size += len(job.text) + sum(len(blob.data) for blob in blobs)
+    elif isinstance(job, _Checkpoint):
+        size += len(job.state) + sum(len(blob.data) for blob in job.blobs)
+    return size
 
 
 def _check_feedback_target(conn, payload: dict) -> None:

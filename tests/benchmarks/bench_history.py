@@ -6,8 +6,9 @@ stroke, 16-160 px boxes), 8 % prompt/setting typing, 3 % pose edits, 1 % layer p
 does), 1 % feedback and chat turns.
 
 Figures:
-- latency run: events appended at a steady pace (one every --interval ms from the "GUI" thread, generations
-  from a worker thread); ack time = from `append()` to the future resolving (committed, fsync'ed);
+- latency runs (durability "crash", then "full"): events appended at a steady pace (one every --interval ms
+  from the "GUI" thread, generations from a worker thread); ack time = from `append()` to the future resolving
+  (committed; with "full" also fsync'ed);
   also the time `append()` itself takes on the calling thread and the caller-side stroke encoding time;
 - throughput run: the same mix, pre-built, appended as fast as possible (events/s until all are committed);
 - file size; time to open the document at its newest revision (open + state_at, and as a Document);
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import queue
 import sqlite3
 import tempfile
@@ -42,6 +44,13 @@ from studio.history.state import apply_event, state_from_json
 from studio.history.store import HistoryStore
 
 SIZE = 512
+
+
+def _load() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
 
 
 def _percentiles(values: list[float]) -> str:
@@ -117,10 +126,10 @@ class Session:
         return ev.chat_event(message="make it moodier", reply="prompt: a fox at night", applied=False)
 
 
-def latency_run(path: Path, count: int, interval: float) -> dict:
+def latency_run(path: Path, count: int, interval: float, durability: str) -> dict:
     """Appends at a steady pace; generations are encoded and appended by a worker thread."""
     session = Session(0)
-    store = HistoryStore.create(path)
+    store = HistoryStore.create(path, durability=durability)
     store.append(session.snapshot()).result()
     acks: dict[str, list[float]] = {}
     append_calls: list[float] = []
@@ -245,22 +254,25 @@ def main() -> None:
     folder = args.out or Path(tempfile.mkdtemp(prefix="bench-history-"))
     folder.mkdir(parents=True, exist_ok=True)
     print(f"history benchmark: {args.events} mixed events on a {SIZE}x{SIZE} document, files in {folder}")
+    print(f"machine: {os.cpu_count()} CPUs, load average {_load()}")
 
     baseline = sqlite_commit_baseline(folder)
     print(f"baseline bare SQLite commit (WAL, synchronous=FULL): {_percentiles(baseline)}")
 
-    path = folder / "latency.studio"
-    run = latency_run(path, args.events, args.interval / 1000)
-    total = sum(len(v) for v in run["acks"].values())
-    print(f"latency run: {total} events in {run['elapsed']:.1f} s (paced, one every {args.interval} ms)")
-    for kind in sorted(run["acks"]):
-        print(f"  ack {kind:<10} {_percentiles(run['acks'][kind])}")
-    all_acks = [t for v in run["acks"].values() for t in v]
-    print(f"  ack all        {_percentiles(all_acks)}")
-    stroke_p99 = np.percentile(run["acks"]["stroke"], 99) * 1000
-    print(f"  p99 stroke ack / p99 bare commit: {stroke_p99 / (np.percentile(baseline, 99) * 1000):.1f}x")
-    print(f"  append() call on the calling thread: {_percentiles(run['append_calls'])}")
-    print(f"  stroke event building (PNG of the patch, caller side): {_percentiles(run['stroke_build'])}")
+    for durability in ("crash", "full"):
+        path = folder / f"latency-{durability}.studio"
+        run = latency_run(path, args.events, args.interval / 1000, durability)
+        total = sum(len(v) for v in run["acks"].values())
+        print(f"latency run, durability={durability!r}: {total} events in {run['elapsed']:.1f} s "
+              f"(paced, one every {args.interval} ms; load average {_load()})")
+        for kind in sorted(run["acks"]):
+            print(f"  ack {kind:<10} {_percentiles(run['acks'][kind])}")
+        all_acks = [t for v in run["acks"].values() for t in v]
+        print(f"  ack all        {_percentiles(all_acks)}")
+        stroke_p99 = np.percentile(run["acks"]["stroke"], 99) * 1000
+        print(f"  p99 stroke ack / p99 bare commit: {stroke_p99 / (np.percentile(baseline, 99) * 1000):.1f}x")
+        print(f"  append() call on the calling thread: {_percentiles(run['append_calls'])}")
+        print(f"  stroke event building (PNG of the patch, caller side): {_percentiles(run['stroke_build'])}")
     size = path.stat().st_size
     print(f"file size: {size / 2**20:.1f} MiB ({size / total / 1024:.1f} KiB per event)")
 
@@ -272,7 +284,7 @@ def main() -> None:
     print(f"baseline replay of all events from the first revision: {replay * 1000:.0f} ms "
           f"({replay / np.median(state_times):.0f}x the checkpointed open)")
 
-    archive = folder / "latency.zip"
+    archive = folder / "latency-full.zip"
     summary = export_history(path, archive)
     print(f"export: {summary.events} events, {summary.blobs} blobs, {summary.bytes_written / 2**20:.1f} MiB in "
           f"{summary.seconds:.2f} s = {summary.bytes_written / 2**20 / summary.seconds:.0f} MiB/s, "

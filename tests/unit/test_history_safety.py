@@ -26,15 +26,16 @@ FIXTURE_V1 = Path(__file__).parent / "fixtures" / "history_v1.studio"
 REPO = Path(__file__).resolve().parents[2]
 
 # The child appends strokes, settings and generations as fast as it can and prints "ack <seq> <event id>"
-# from each acknowledgement (that is: after the commit). Each event carries its sequence number.
+# from each acknowledgement (that is: after the commit). Each event carries its sequence number. Rounds
+# alternate the two durability settings: both must keep every acknowledged event when the process dies.
 CHILD = r"""
 import sys, time
 import numpy as np
 from studio.history import events as ev
 from studio.history.store import HistoryStore
 
-path, start = sys.argv[1], int(sys.argv[2])
-store = HistoryStore.open(path, create=True)
+path, start, durability = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+store = HistoryStore.open(path, create=True, durability=durability)
 if store.head().kind == "created":
     layers = [ev.LayerContent("edge", "edge", {}, np.zeros((64, 64), np.uint8))]
     store.append(ev.snapshot_event(width=64, height=64, layers=layers)).result()
@@ -86,7 +87,8 @@ def test_acknowledged_events_survive_sigkill(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     total_acks = 0
     for round_ in range(5):
-        child = subprocess.Popen([sys.executable, "-c", CHILD, str(path), str(round_ * 1_000_000)],
+        durability = ("full", "crash")[round_ % 2]
+        child = subprocess.Popen([sys.executable, "-c", CHILD, str(path), str(round_ * 1_000_000), durability],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         assert child.stdout.readline().strip() == "ready", child.stderr.read()
         time.sleep(chooser.uniform(0.05, 0.6))

@@ -331,6 +331,18 @@ def test_two_writers_on_one_document_keep_one_chain(tmp_path):
         assert first.state_at().settings == {"a": 1, "d": 4}
 
 
+def test_durability_setting(tmp_path):
+    with pytest.raises(HistoryError, match="Unknown durability"):
+        HistoryStore.create(tmp_path / "a.studio", durability="sometimes")
+    assert not (tmp_path / "a.studio").exists()
+    with HistoryStore.create(tmp_path / "b.studio", durability="crash") as store:
+        store.append(ev.setting_event("prompt", "quick")).result()
+    with pytest.raises(HistoryError, match="Unknown durability"):
+        HistoryStore.open(tmp_path / "b.studio", durability="never")
+    with HistoryStore.open(tmp_path / "b.studio") as store:
+        assert store.state_at().settings == {"prompt": "quick"}
+
+
 def test_closed_store_refuses_appends(tmp_path):
     store = HistoryStore.create(tmp_path / "doc.studio")
     store.close()

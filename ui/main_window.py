@@ -7,7 +7,7 @@ and scripts drive the same code as the user.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, QSize, Qt, QTimer
+from PySide6.QtCore import QSettings, QSize, Qt
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QToolBar, QVBoxLayout, QWidget
 
@@ -84,9 +84,12 @@ class MainWindow(QMainWindow):
         self.add_panel("assistant", PlaceholderPanel("The assistant chat will appear here."), title="Assistant")
         self.add_panel("history", PlaceholderPanel("The revision history will appear here."), title="History")
         self.add_panel("gallery", self.gallery_panel, title="Gallery")
-        self.tabifyDockWidget(self.docks["layers"], self.docks["history"])
-        self.docks["layers"].raise_()
-        self.layout_ready = False  # set once the first show has finished the dock layout (_finish_layout)
+        # One tabbed group only: Qt leaves a stray tab bar on screen when two groups are tabified at start-up.
+        self.tabifyDockWidget(self.docks["generate"], self.docks["assistant"])
+        self.docks["generate"].raise_()
+        self.resizeDocks([self.docks["layers"], self.docks["generate"]], [300, 420], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.docks["layers"], self.docks["history"]], [330, 300], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["gallery"]], [220], Qt.Orientation.Vertical)
 
         self.files = DocumentFiles(self)
         self.layer_commands = LayerCommands(self)
@@ -101,7 +104,7 @@ class MainWindow(QMainWindow):
 
         self.files.watch_new(document if document is not None else Document(512, 512))
         self.view.set_tool("brush")
-        self._restore_geometry()
+        self._restore_layout()
         self.generation.reload_models()
 
     # Panels --------------------------------------------------------------------------------------
@@ -203,39 +206,17 @@ class MainWindow(QMainWindow):
             self.view.set_tool(default_tool)
 
     # Layout persistence --------------------------------------------------------------------------
-    def _restore_geometry(self) -> None:
+    def _restore_layout(self) -> None:
         geometry = self.app_settings.window_geometry()
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
             self.resize(1440, 900)
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if not self.layout_ready:
-            QTimer.singleShot(0, self._finish_layout)
-
-    def _finish_layout(self) -> None:
-        """Tabify the right-hand docks and restore the saved dock layout once the window is laid out.
-
-        Qt leaves a stray tab bar on screen when a second group of docks is tabified before the window has been
-        laid out, so this waits for the first show.
-        """
-        if self.layout_ready:
-            return
-        self.tabifyDockWidget(self.docks["generate"], self.docks["assistant"])
-        self.docks["generate"].raise_()
-        self.resizeDocks([self.docks["layers"], self.docks["generate"]], [300, 420], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["gallery"]], [220], Qt.Orientation.Vertical)
         state = self.app_settings.window_state()
         if state is not None:
             self.restoreState(state)
-        self.layout_ready = True
-        self.view.fit_to_window()
 
     def save_layout(self) -> None:
-        if not self.layout_ready:  # never shown: nothing of the user's to keep
-            return
         self.app_settings.save_window(geometry=self.saveGeometry(), state=self.saveState())
 
     def closeEvent(self, event: QCloseEvent) -> None:

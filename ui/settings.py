@@ -55,15 +55,9 @@ class AppSettings:
     def clear_recent_files(self) -> None:
         self.qsettings.setValue("files/recent", [])
 
-    # Folders and choices -------------------------------------------------------------------------
+    # Folders -------------------------------------------------------------------------
     def last_folder(self) -> Path:
         return Path(str(self.qsettings.value("files/last_folder", str(Path.home()))))
 
     def set_last_folder(self, folder: Path) -> None:
         self.qsettings.setValue("files/last_folder", str(folder))
-
-    def value(self, key: str, default: object = None) -> object:
-        return self.qsettings.value(key, default)
-
-    def set_value(self, key: str, value: object) -> None:
-        self.qsettings.setValue(key, value)

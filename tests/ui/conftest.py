@@ -36,7 +36,6 @@ def make_window(qtbot, qsettings, app_paths, monkeypatch):
         qtbot.addWidget(window)
         window.show()
         qtbot.waitExposed(window)
-        qtbot.waitUntil(lambda: window.layout_ready)
         windows.append(window)
         return window
 

@@ -9,7 +9,6 @@ import numpy as np
 
 from studio.engine.request import GenerationRequest
 
-RATINGS = ("starred", "rejected")
 _ids = itertools.count(1)
 
 

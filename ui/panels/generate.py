@@ -63,6 +63,7 @@ class GeneratePanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.undo_history: UndoHistory | None = None  # the current document's history, set by the window
+        self._last_seed: int | None = None
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
         scroll = QScrollArea()

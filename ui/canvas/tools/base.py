@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, Qt
@@ -32,8 +32,6 @@ class ToolSettings:
     depth_mode: str = "set"
     depth_strength: float = 0.5
     gradient_shape: str = "linear"
-    fill_tolerance: int = 8
-    extras: dict = field(default_factory=dict)
 
 
 class Tool:

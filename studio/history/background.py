@@ -20,7 +20,7 @@ from studio.history.blobs import Blob
 from studio.history.checkpoints import encode_checkpoint
 from studio.history.state import DocumentState
 
-WAL_FOLD_BYTES = 4 * 2**20  # written bytes after which the WAL is folded into the document file
+WAL_FOLD_BYTES = 16 * 2**20  # written bytes after which the WAL is folded into the document file
 
 Deliver = Callable[[int, int, str, list[Blob]], None]  # (epoch, revision, checkpoint JSON, blobs)
 

@@ -165,7 +165,7 @@ def latency_run(path: Path, count: int, interval: float, durability: str) -> dic
         event = getattr(session, kind)() if kind in ("stroke", "setting", "pose", "layer") else session.other(kind)
         if kind == "stroke":
             stroke_build.append(time.perf_counter() - t0)
-        next_time += interval
+        next_time = max(next_time + interval, time.perf_counter())  # a late event is not followed by a burst
         while time.perf_counter() < next_time:
             time.sleep(max(0.0, next_time - time.perf_counter()) * 0.5)
         started = time.perf_counter()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -341,6 +342,25 @@ def test_durability_setting(tmp_path):
         HistoryStore.open(tmp_path / "b.studio", durability="never")
     with HistoryStore.open(tmp_path / "b.studio") as store:
         assert store.state_at().settings == {"prompt": "quick"}
+
+
+def test_wal_is_folded_into_the_document_while_writing(tmp_path, monkeypatch):
+    from studio.history import background
+
+    monkeypatch.setattr(background, "WAL_FOLD_BYTES", 256 * 1024)
+    path = tmp_path / "doc.studio"
+    with HistoryStore.create(path, durability="crash") as store:
+        store.append(_snapshot()).result()
+        rng = np.random.default_rng(0)
+        for _ in range(24):  # about 15 MiB of WAL frames in all
+            for _ in range(25):
+                store.append(ev.stroke_event("edge", x=0, y=0, patch=rng.integers(0, 256, (40, 60), dtype=np.uint8)))
+            store.flush()
+            time.sleep(0.05)  # the helper folds while the writer goes on
+        folded, wal = path.stat().st_size, Path(f"{path}-wal").stat().st_size
+        assert folded > 2**20, f"only {folded} bytes reached the document file while writing"
+        assert wal < 10 * 2**20, f"the WAL grew to {wal} bytes: it is not being reused"
+    assert not Path(f"{path}-wal").exists()
 
 
 def test_closed_store_refuses_appends(tmp_path):

@@ -3,7 +3,9 @@ requests/results (studio.engine). The store itself only knows plain payloads and
 
 - `snapshot_document(store, doc)`: log the whole document (on create/open, after loading a file).
 - `change_event(doc, change)`: the event for a document `ChangeEvent` (call it once per finished edit, e.g. at
-  stroke end with the stroke's region, not for every dab).
+  stroke end with the stroke's region, not for every dab). `capture_change(doc, change)` is its cheap first half
+  (copies what the event needs out of the document, on the thread that edits it); `CapturedChange.to_event()`
+  is the slow half (PNG/JSON encoding), for another thread.
 - `document_at(store, revision)`: rebuild a `Document` from the history.
 - `record_generation(store, request, result=..., error=...)`: log a generation (call it in the worker thread:
   encoding images takes milliseconds). `log_generation_to_document(path, ...)` does the same for a document
@@ -15,7 +17,8 @@ from __future__ import annotations
 import json
 import os
 from concurrent.futures import Future
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,12 +33,6 @@ if TYPE_CHECKING:
     from studio.document.events import ChangeEvent
     from studio.engine.pipeline import GenerationResult
     from studio.engine.request import GenerationRequest
-
-
-def _raster_pixels(doc: Document, name: str) -> np.ndarray:
-    """A raster layer's pixels in the form the history keeps: edge uint8, depth uint16 (round(d * 65535))."""
-    layer = doc.layer(name)
-    return layer.to_uint16() if name == "depth" else layer.data
 
 
 def snapshot_document(store: HistoryStore, doc: Document, *, settings: dict | None = None) -> Future:
@@ -55,25 +52,62 @@ def snapshot_document(store: HistoryStore, doc: Document, *, settings: dict | No
                                           thumbnail=thumbnail))
 
 
+@dataclass(frozen=True)
+class CapturedChange:
+    """One document change with the data its history event needs, detached from the document: a raster patch
+    (a copy of the changed box), the reference image, the pose layer's people (immutable) or a property value."""
+
+    layer: str
+    kind: str
+    origin: tuple[int, int] = (0, 0)  # top-left corner of `data` for raster patches
+    canvas: tuple[int, int] = (0, 0)  # document width, height
+    data: Any = None
+
+    def to_event(self) -> ev.NewEvent:
+        """The history event (encodes the patch, image or pose; milliseconds, so any thread but the GUI's)."""
+        from studio.document.events import PIXELS, POSE, PROPERTY
+        from studio.document.openpose_json import dumps_openpose
+
+        if self.kind == PROPERTY:
+            return ev.layer_event(self.layer, self.data)
+        if self.kind == POSE:
+            width, height = self.canvas
+            return ev.pose_event(self.layer, json.loads(dumps_openpose(self.data, canvas_width=width,
+                                                                       canvas_height=height)))
+        if self.kind == PIXELS and self.layer == "reference":
+            return ev.reference_event(self.layer, self.data)
+        patch = self.data
+        if patch.dtype != np.uint8:  # depth: the history keeps round(d * 65535) as uint16
+            patch = np.rint(np.clip(patch, 0.0, 1.0) * 65535.0).astype(np.uint16)
+        return ev.stroke_event(self.layer, x=self.origin[0], y=self.origin[1], patch=patch)
+
+
+def capture_change(doc: Document, change: ChangeEvent) -> CapturedChange:
+    """Copy what the event of `change` needs out of `doc` as it is now (fast: a patch copy at most)."""
+    from studio.document.events import PIXELS, POSE, PROPERTY
+
+    layer = doc.layer(change.layer)
+    canvas = (doc.width, doc.height)
+    if change.kind == PROPERTY:
+        return CapturedChange(change.layer, change.kind, canvas=canvas,
+                              data={change.prop: layer.properties()[change.prop]})
+    if change.kind == POSE:
+        return CapturedChange(change.layer, change.kind, canvas=canvas, data=layer.people)
+    if change.kind == PIXELS and change.layer == "reference":
+        image = layer.image
+        return CapturedChange(change.layer, change.kind, canvas=canvas,
+                              data=image if image is None or not image.flags.writeable else image.copy())
+    if change.kind == PIXELS:
+        x0, y0, x1, y1 = change.region or (0, 0, doc.width, doc.height)
+        return CapturedChange(change.layer, change.kind, origin=(x0, y0), canvas=canvas,
+                              data=layer.data[y0:y1, x0:x1].copy())
+    raise HistoryError(f"Unknown document change {change.kind!r}.")
+
+
 def change_event(doc: Document, change: ChangeEvent) -> ev.NewEvent:
     """The history event for one document change: a stroke (pixels of the changed region of the edge or depth
     layer), a reference image, a pose edit or a layer property change."""
-    from studio.document.events import PIXELS, POSE, PROPERTY
-    from studio.document.openpose_json import dumps_openpose
-
-    layer = doc.layer(change.layer)
-    if change.kind == PROPERTY:
-        return ev.layer_event(change.layer, {change.prop: layer.properties()[change.prop]})
-    if change.kind == POSE:
-        text = dumps_openpose(layer.people, canvas_width=doc.width, canvas_height=doc.height)
-        return ev.pose_event(change.layer, json.loads(text))
-    if change.kind == PIXELS and change.layer == "reference":
-        return ev.reference_event(change.layer, layer.image)
-    if change.kind == PIXELS:
-        x0, y0, x1, y1 = change.region or (0, 0, doc.width, doc.height)
-        patch = _raster_pixels(doc, change.layer)[y0:y1, x0:x1]
-        return ev.stroke_event(change.layer, x=x0, y=y0, patch=patch)
-    raise HistoryError(f"Unknown document change {change.kind!r}.")
+    return capture_change(doc, change).to_event()
 
 
 def document_at(store: HistoryStore, revision: int | None = None) -> Document:

@@ -14,7 +14,7 @@ from studio.engine.pipeline import GenerationResult
 from studio.engine.request import ControlInput, GenerationRequest
 from studio.history.errors import HistoryError
 from studio.history.record import (
-    change_event, document_at, log_generation_to_document, record_generation, request_from_generation,
+    capture_change, change_event, document_at, log_generation_to_document, record_generation, request_from_generation,
     snapshot_document,
 )
 from studio.history.store import HistoryStore
@@ -62,6 +62,29 @@ def test_document_round_trips_through_the_history(tmp_path):
         assert store.state_at().settings == {"prompt": "a dancer"}
         kinds = [e.kind for e in store.events()]
         assert kinds == ["created", "snapshot", "stroke", "stroke", "pose", "reference", "layer", "stroke"]
+
+
+def test_captured_change_is_detached_from_later_edits():
+    """A capture taken at stroke end gives the same event after the document has changed again."""
+    doc = Document(96, 64)
+    doc.edge.stroke([(5, 5), (60, 40)])
+    doc.depth.stroke([(10, 50), (80, 10)])
+    doc.pose.add_template(_template_name())
+    doc.reference.set_image(np.full((64, 96, 3), 7, np.uint8))
+    changes = [ChangeEvent("edge", "pixels", (0, 0, 70, 50)), ChangeEvent("depth", "pixels", (0, 0, 96, 64)),
+               ChangeEvent("pose", "pose"), ChangeEvent("reference", "pixels"),
+               ChangeEvent("edge", "property", prop="opacity")]
+    expected = [change_event(doc, change) for change in changes]
+    captured = [capture_change(doc, change) for change in changes]
+    doc.edge.clear()
+    doc.depth.fill(0.9)
+    doc.pose.clear()
+    doc.reference.set_image(None)
+    doc.edge.opacity = 0.5
+    assert [c.to_event() for c in captured] == expected
+    assert expected[1].payload["bbox"] == [0, 0, 96, 64]
+    with pytest.raises(HistoryError, match="Unknown document change"):
+        capture_change(doc, ChangeEvent("edge", "sparkle"))
 
 
 def _template_name() -> str:

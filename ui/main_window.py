@@ -1,6 +1,6 @@
 """The main window: the canvas in the centre, docked panels, menus, tool bars and the status bar.
 
-Other panels plug in with `add_panel(name, widget)`: "assistant" and "history" start as placeholders.
+Other panels plug in with `add_panel(name, widget)`: "history" starts as a placeholder.
 Everything a menu does is also a method (`new_document`, `files.open_path`, `generation.generate`...), so tests
 and scripts drive the same code as the user.
 """
@@ -15,12 +15,14 @@ from studio.document import Document
 from ui.app_paths import AppPaths
 from ui.canvas.tool_options import ToolOptionsBar
 from ui.canvas.view import CanvasView
+from ui.chat_controller import ChatController
 from ui.dialogs.models_guide import ModelsGuideDialog
 from ui.files import DocumentFiles
 from ui.generation import GenerationController
 from ui.layer_commands import LayerCommands
 from ui.menus import build_menus
 from ui.message_bar import MessageBar
+from ui.panels.chat import ChatPanel
 from ui.panels.gallery import GalleryPanel
 from ui.panels.generate import GeneratePanel
 from ui.panels.layers import LayersPanel
@@ -81,7 +83,8 @@ class MainWindow(QMainWindow):
         self.gallery_panel = GalleryPanel()
         self.add_panel("layers", self.layers_panel, title="Layers")
         self.add_panel("generate", self.generate_panel, title="Generate")
-        self.add_panel("assistant", PlaceholderPanel("The assistant chat will appear here."), title="Assistant")
+        self.chat_panel = ChatPanel()
+        self.add_panel("assistant", self.chat_panel, title="Assistant")
         self.add_panel("history", PlaceholderPanel("The revision history will appear here."), title="History")
         self.add_panel("gallery", self.gallery_panel, title="Gallery")
         # One tabbed group only: Qt leaves a stray tab bar on screen when two groups are tabified at start-up.
@@ -95,6 +98,7 @@ class MainWindow(QMainWindow):
         self.layer_commands = LayerCommands(self)
         self.models_guide: ModelsGuideDialog | None = None
         self.generation = GenerationController(self)
+        self.chat = ChatController(self, self.chat_panel)
         build_menus(self)
         self.layers_panel.add_actions([self.commands[key] for key in (
             "import_image", "edges_from_reference", "invert_edges", "clear_layer", "remove_reference",
@@ -224,6 +228,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.generation.cancel()
+        self.chat.shutdown()
         self.runner.wait(10_000)
         self.save_layout()
         super().closeEvent(event)

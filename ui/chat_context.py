@@ -1,0 +1,45 @@
+"""What the assistant reads for a turn: the earlier turns, the generation panel's current values, the message.
+
+The current prompt, negative prompt and size go in as a line of their own just before the new message, in the
+same `Prompt:` / `Negative prompt:` / `Size: W x H` words the assistant writes its answers in, so a request like
+"make it wider" or "more like a watercolor" has something to work on. When the conversation is too long for
+the model, the assistant drops the oldest turns first; this line stays, next to the message it explains.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from studio.assistant.prompting import Message
+from ui.panels.generation_state import GenerationSettings
+
+
+@dataclass(frozen=True)
+class PastTurn:
+    """A finished turn the assistant may read again: the user's message and the raw reply (calls included)."""
+
+    message: str
+    reply: str
+
+
+def context_line(settings: GenerationSettings) -> str:
+    """`Current settings: Prompt: …; Negative prompt: …; Size: 512 x 768.` (empty prompts are left out)."""
+    parts = []
+    if settings.prompt.strip():
+        parts.append(f"Prompt: {' '.join(settings.prompt.split())}")
+    if settings.negative_prompt.strip():
+        parts.append(f"Negative prompt: {' '.join(settings.negative_prompt.split())}")
+    parts.append(f"Size: {settings.width} x {settings.height}")
+    return "Current settings: " + "; ".join(parts) + "."
+
+
+def conversation(past: Sequence[PastTurn], *, settings: GenerationSettings, message: str) -> list[Message]:
+    """The messages for answering `message` after the `past` turns, with the current settings just before it."""
+    messages: list[Message] = []
+    for turn in past:
+        messages.append(Message("user", turn.message))
+        messages.append(Message("assistant", turn.reply))
+    messages.append(Message("user", context_line(settings)))
+    messages.append(Message("user", message))
+    return messages

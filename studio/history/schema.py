@@ -13,8 +13,8 @@ Tables (schema version 2):
 - `search`: text of prompts, negative prompts and chat turns by event id (FTS5 when sqlite3 has it, else a plain
   table searched with LIKE).
 
-`PRAGMA application_id` marks our files, `PRAGMA user_version` is the schema version. Files are used in WAL mode,
-by default with `synchronous=FULL`: a committed transaction survives a process crash and a power cut.
+`PRAGMA application_id` marks our files, `PRAGMA user_version` is the schema version. Files are used in WAL mode;
+a committed transaction survives a process crash, and a power cut as `DURABILITY` says.
 """
 
 from __future__ import annotations
@@ -30,10 +30,12 @@ APPLICATION_ID = 0x53544431  # "STD1" in ASCII: marks a ControlNet Studio docume
 SCHEMA_VERSION = 2
 FILE_SUFFIX = ".studio"
 CHECKPOINT_INTERVAL = 100  # a revision is at most this many events away from a checkpoint on its path
-# What an acknowledged (committed) event survives. "full": a process crash and a power cut (an fsync per
-# transaction). "crash": a process crash; a power cut may lose the last transactions (no fsync per transaction,
-# for slow or shared disks). Either way the file stays consistent.
-DURABILITY = {"full": "FULL", "crash": "NORMAL"}
+# What an acknowledged (committed) event survives. "crash" (default): a process crash at once, and a power cut
+# once the helper thread has synced the WAL (within `background.SYNC_SECONDS`, 1 s); no fsync per commit.
+# "full": also a power cut at once (an fsync per transaction: slower on slow or shared disks). Either way the
+# file stays consistent.
+DURABILITY = {"crash": "NORMAL", "full": "FULL"}
+DEFAULT_DURABILITY = "crash"
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _HEADER_SIZE = 100
@@ -149,7 +151,7 @@ def _probe_connection(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(uri, uri=True, isolation_level=None)
 
 
-def connect(path: Path, *, readonly: bool, durability: str = "full") -> sqlite3.Connection:
+def connect(path: Path, *, readonly: bool, durability: str = DEFAULT_DURABILITY) -> sqlite3.Connection:
     """A connection in autocommit mode (transactions are explicit) with foreign keys on.
 
     The writing connection switches the file to WAL mode, synced per `DURABILITY[durability]`. Reading

@@ -20,8 +20,8 @@ everything queued is committed.
 Reading: every method below `# -- reads` may be called from any thread; each thread gets its own read-only
 connection, and reads do not wait for the writer.
 
-Documents are opened with `durability="full"` (an acknowledged event survives a power cut) unless the caller
-picks "crash" (survives a process crash; no fsync per commit, for slow disks). See `schema.DURABILITY`.
+Durability (`schema.DURABILITY`): with the default "crash" an acknowledged event survives a process crash at once
+and a power cut within a second; "full" makes it survive a power cut at once (an fsync per commit, slower).
 """
 
 from __future__ import annotations
@@ -47,7 +47,9 @@ from studio.history.migrations import migrate
 from studio.history.rows import (
     CURRENT_BRANCH, MAIN_BRANCH, add_event, add_revision, create_branch, payload_text, set_meta,
 )
-from studio.history.schema import DURABILITY, SCHEMA_VERSION, connect, create_tables, fts5_available, probe
+from studio.history.schema import (
+    DEFAULT_DURABILITY, DURABILITY, SCHEMA_VERSION, connect, create_tables, fts5_available, probe,
+)
 from studio.history.state import DocumentState
 from studio.history.writer import Writer
 
@@ -94,7 +96,7 @@ class HistoryStore:
 
     @classmethod
     def create(cls, path: str | os.PathLike, *, coalesce_window: float = DEFAULT_COALESCE_WINDOW,
-               durability: str = "full", fts: bool | None = None) -> HistoryStore:
+               durability: str = DEFAULT_DURABILITY, fts: bool | None = None) -> HistoryStore:
         """Create a new document at `path` (it must not exist). `durability`: see `schema.DURABILITY`;
         `fts` None: full-text search when sqlite3 has FTS5."""
         if durability not in DURABILITY:
@@ -109,7 +111,7 @@ class HistoryStore:
 
     @classmethod
     def open(cls, path: str | os.PathLike, *, readonly: bool = False, create: bool = False,
-             coalesce_window: float = DEFAULT_COALESCE_WINDOW, durability: str = "full") -> HistoryStore:
+             coalesce_window: float = DEFAULT_COALESCE_WINDOW, durability: str = DEFAULT_DURABILITY) -> HistoryStore:
         """Open a document; older schemas are upgraded (not in read-only mode). Files that are not ours or
         come from a newer version raise a StudioError and are not touched."""
         path = Path(path)

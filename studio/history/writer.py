@@ -120,7 +120,7 @@ class Writer:
         self._head: _Head | None = None
         self._tail: _Tail | None = None
         self._epoch = 0  # bumped whenever memory may be ahead of the database (revision ids may be reused)
-        self._background = BackgroundWork(path, deliver=self._deliver_checkpoint)
+        self._background = BackgroundWork(path, deliver=self._deliver_checkpoint, sync_wal=durability != "full")
         started: Future = Future()
         self._thread = threading.Thread(target=self._run, args=(started,), name="history-writer", daemon=True)
         self._thread.start()

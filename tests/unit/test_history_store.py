@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -361,6 +363,26 @@ def test_wal_is_folded_into_the_document_while_writing(tmp_path, monkeypatch):
         assert folded > 2**20, f"only {folded} bytes reached the document file while writing"
         assert wal < 10 * 2**20, f"the WAL grew to {wal} bytes: it is not being reused"
     assert not Path(f"{path}-wal").exists()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="names file descriptors through /proc")
+@pytest.mark.parametrize("durability, synced", [("crash", True), ("full", False)])
+def test_wal_is_synced_soon_after_commits_without_per_commit_sync(tmp_path, monkeypatch, durability, synced):
+    from studio.history import background
+
+    monkeypatch.setattr(background, "SYNC_SECONDS", 0.05)
+    real_fsync, calls = os.fsync, []
+
+    def fsync(fd: int) -> None:
+        calls.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    monkeypatch.setattr(background.os, "fsync", fsync)
+    with HistoryStore.create(tmp_path / "doc.studio", durability=durability) as store:
+        store.append(ev.setting_event("prompt", "synced soon")).result()
+        time.sleep(0.5)
+        wal_syncs = [path for path in calls if path.endswith("doc.studio-wal")]
+        assert bool(wal_syncs) == synced
 
 
 def test_closed_store_refuses_appends(tmp_path):

@@ -4,6 +4,8 @@ One base model is held at a time (they are large); switching base models drops t
 and pipelines. ControlNets are held per identity. A pipeline (text-to-image or refine, with the request's
 ControlNets in order) is assembled once with `from_pipe`, which shares the loaded modules, and passed once
 through the `optimize` callback: the single place where speed-ups (see `accel.py`) touch a built pipeline.
+An `optimize` object may also offer `placement(pipe, device) -> "cuda" | "cpu"`, asked once per loaded base
+model, to keep weights in CPU memory for offloading (low-VRAM mode); ControlNets follow the base model.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class _LoadedBase:
     located: LocatedModel
     pipe: Any
     family: str
+    placed_on: str
 
 
 class ModelCache:
@@ -49,8 +52,11 @@ class ModelCache:
         if self._base is None or self._base.key != key:
             self.clear()
             pipe = load_base(located, dtype=self.device.dtype, allow_pickle=self.allow_pickle)
-            pipe.to(self.device.device)
-            self._base = _LoadedBase(key=key, located=located, pipe=pipe, family=family_of(pipe.unet.config))
+            placement = getattr(self.optimize, "placement", None)
+            placed_on = placement(pipe, self.device) if placement is not None else self.device.device
+            pipe.to(placed_on)
+            self._base = _LoadedBase(key=key, located=located, pipe=pipe, family=family_of(pipe.unet.config),
+                                     placed_on=placed_on)
         return self._base.pipe, self._base.family
 
     def controlnet(self, located: LocatedModel) -> Any:
@@ -61,7 +67,7 @@ class ModelCache:
             model = load_controlnet(located, dtype=self.device.dtype, allow_pickle=self.allow_pickle)
             check_controlnet_fits(controlnet=model, controlnet_at=located, unet=self._base.pipe.unet,
                                   base_at=self._base.located)
-            self._controlnets[key] = model.to(self.device.device)
+            self._controlnets[key] = model.to(self._base.placed_on)
         return self._controlnets[key]
 
     def pipeline(self, base: LocatedModel, controlnets: list[LocatedModel], *, refine: bool) -> tuple[Any, str]:

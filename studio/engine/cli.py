@@ -8,7 +8,9 @@
     studio models list
     studio generate [--model SOURCE] [--controlnet KIND=SOURCE ...] --control KIND=IMAGE[,weight=W,start=S,end=E,
                     mode=M,resize=R] ... --prompt TEXT [--negative TEXT] [--steps N] [--guidance X] [--seed N]
-                    [--width W --height H] [--scheduler NAME] [--batch N] [--init IMAGE --strength S] --out FILE.png
+                    [--width W --height H] [--scheduler NAME] [--batch N] [--init IMAGE --strength S]
+                    [--accel auto|off] --out FILE.png
+    studio accel show|clear-cache          (see accel_cli.py)
 """
 
 from __future__ import annotations
@@ -22,9 +24,12 @@ from studio.engine.request import CONTROL_KINDS, SCHEDULERS
 
 
 def register(subparsers: Any) -> None:
-    """Add the `generate` and `models` commands."""
+    """Add the `generate`, `models` and `accel` commands."""
+    from studio.engine import accel_cli
+
     _register_generate(subparsers)
     _register_models(subparsers)
+    accel_cli.register(subparsers)
 
 
 # ------------------------------------------------------------------------------------------------ parsing helpers
@@ -90,6 +95,8 @@ def _register_generate(subparsers: Any) -> None:
     p.add_argument("--device", choices=("auto", "cuda", "cpu"))
     p.add_argument("--dtype", choices=("auto", "fp16", "bf16", "fp32"))
     p.add_argument("--allow-pickle", action="store_true", help="allow pickle checkpoints (.ckpt .pt .pth .bin)")
+    p.add_argument("--accel", choices=("auto", "off"), default="auto",
+                   help="speed-ups that keep the picture (auto: chosen for the device; off: plain diffusers)")
     p.add_argument("--out", required=True, help="output PNG (a batch adds -1, -2, ... to the name)")
     p.set_defaults(func=_generate)
 
@@ -139,7 +146,12 @@ def _generate(args: argparse.Namespace) -> int:
     )
     request.validate()
     outputs = _output_paths(args.out, request.batch_size)
-    engine = Engine(_settings_for(args))
+    from studio.engine.accel_cli import accelerator_for
+    from studio.engine.device import choose_device
+
+    settings = _settings_for(args)
+    device = choose_device(settings.device, settings.dtype)
+    engine = Engine(settings, device=device, optimize=accelerator_for(args.accel, device.device))
     print("loading models...", flush=True)
     engine.prepare(request)
     with tqdm(total=request.steps, desc="generating", unit="step", leave=False) as bar:

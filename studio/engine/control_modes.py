@@ -10,6 +10,11 @@
   several controls can use different modes in one run).
 The hooks rescale the ControlNet's outputs; the pipelines and models are unchanged, and the hooks are removed
 after every run.
+
+Guess mode proper (diffusers' `guess_mode=True`, a speed-up chosen by `accel.py`) runs the ControlNets on the
+conditional half of the batch only, which is what "control" computes anyway, and scales the residuals by
+`logspace(-1, 0, n)`; `install_guess_mode_hooks` turns those scales into the soft-injection ones above, so a
+"control"-mode run gives the same picture either way (exactly, up to rounding, at half the ControlNet work).
 """
 
 from __future__ import annotations
@@ -60,3 +65,23 @@ def remove_hooks(handles: list[Any]) -> None:
     """Remove hooks made by `install_mode_hooks`."""
     for handle in handles:
         handle.remove()
+
+
+def _guess_mode_hook(_module: Any, _args: Any, output: Any) -> Any:
+    import torch
+
+    as_output = hasattr(output, "down_block_res_samples")
+    down, mid = (output.down_block_res_samples, output.mid_block_res_sample) if as_output else output
+    residuals = [*down, mid]
+    theirs = torch.logspace(-1, 0, len(residuals), dtype=torch.float64).tolist()
+    ours = soft_injection_scales(len(residuals))
+    result = [residual * (mine / given) for residual, mine, given in zip(residuals, ours, theirs)]
+    if as_output:
+        return type(output)(down_block_res_samples=tuple(result[:-1]), mid_block_res_sample=result[-1])
+    return tuple(result[:-1]), result[-1]
+
+
+def install_guess_mode_hooks(controlnets: list[Any]) -> list[Any]:
+    """For a run with diffusers' `guess_mode=True`: rescale every ControlNet's residuals from diffusers' guess-mode
+    scales to the soft-injection scales; returns handles for `remove_hooks`."""
+    return [controlnet.register_forward_hook(_guess_mode_hook) for controlnet in controlnets]

@@ -12,6 +12,8 @@
   step (the pipeline's `_interrupt` flag); the result then has `cancelled=True` and no images.
 - CUDA out of memory becomes `DeviceOutOfMemoryError` after the cache is freed; the engine stays usable.
 - Thread safety: one generation at a time (a lock); call from a worker thread, cancel from any thread.
+- Speed-ups: `optimize` (e.g. `accel.Accelerator`) is applied once to each newly built pipeline; if it offers
+  `plan_run`, each run also takes its `RunPlan` (guess mode, step-end work, previews, a context; see run_plan.py).
 """
 
 from __future__ import annotations
@@ -27,11 +29,12 @@ from PIL import Image
 
 from studio.engine.cache import ModelCache, Optimizer, free_memory
 from studio.engine.control_images import fit_image
-from studio.engine.control_modes import install_mode_hooks, remove_hooks
+from studio.engine.control_modes import install_guess_mode_hooks, install_mode_hooks, remove_hooks
 from studio.engine.device import DeviceChoice, choose_device
 from studio.engine.errors import DeviceOutOfMemoryError, GenerationError, ModelError
 from studio.engine.preview import latents_to_preview
 from studio.engine.request import GenerationRequest
+from studio.engine.run_plan import RunPlan
 from studio.engine.schedulers import make_scheduler
 from studio.engine.settings import ModelSettings
 from studio.engine.sources import LocatedModel, bundled_controlnets, locate_base, locate_controlnet
@@ -94,6 +97,7 @@ class Engine:
         settings.validate()
         self.settings = settings
         self.preview_every = preview_every
+        self.optimize = optimize
         self.device = device or choose_device(settings.device, settings.dtype)
         self._cache = ModelCache(self.device, allow_pickle=settings.allow_pickle, optimize=optimize)
         self._lock = threading.Lock()
@@ -133,14 +137,17 @@ class Engine:
 
     # ------------------------------------------------------------------------------------- generation
     def generate(self, request: GenerationRequest, *, on_progress: ProgressCallback | None = None,
-                 cancel: CancelToken | None = None) -> GenerationResult:
-        """Run `request`; raises `StudioError` subclasses for bad requests, models or out of memory."""
+                 cancel: CancelToken | None = None, draft: bool = False) -> GenerationResult:
+        """Run `request`; raises `StudioError` subclasses for bad requests, models or out of memory.
+
+        `draft` marks a live-mode render: the optimizer may then decode with a faster, softer decoder.
+        """
         request.validate()
         with self._lock:
-            return self._generate(request, on_progress=on_progress, cancel=cancel)
+            return self._generate(request, on_progress=on_progress, cancel=cancel, draft=draft)
 
     def _generate(self, request: GenerationRequest, *, on_progress: ProgressCallback | None,
-                  cancel: CancelToken | None) -> GenerationResult:
+                  cancel: CancelToken | None, draft: bool) -> GenerationResult:
         started = time.perf_counter()
         seed = request.seed if request.seed is not None else secrets.randbelow(2**32)
         seeds = [seed + i for i in range(request.batch_size)]
@@ -159,7 +166,9 @@ class Engine:
         if cancel is not None and cancel.cancelled:
             result.cancelled = True
         else:
-            result.images, result.cancelled = self._run(pipe, request, kwargs, family=family,
+            plan = self._plan(pipe, request, draft=draft)
+            result.notes.extend(plan.notes)
+            result.images, result.cancelled = self._run(pipe, request, kwargs, family=family, plan=plan,
                                                         on_progress=on_progress, cancel=cancel)
         done = time.perf_counter()
         result.timings = {"load": loaded - started, "prepare": prepared - loaded, "run": done - prepared,
@@ -202,30 +211,40 @@ class Engine:
                 kwargs["image"] = maps[0] if len(maps) == 1 else maps
         return kwargs
 
-    def _run(self, pipe: Any, request: GenerationRequest, kwargs: dict[str, Any], *, family: str,
+    def _plan(self, pipe: Any, request: GenerationRequest, *, draft: bool) -> RunPlan:
+        """The optimizer's plan for this run, or a plan that changes nothing."""
+        plan_run = getattr(self.optimize, "plan_run", None)
+        return plan_run(pipe, request, draft=draft) if plan_run is not None else RunPlan()
+
+    def _run(self, pipe: Any, request: GenerationRequest, kwargs: dict[str, Any], *, family: str, plan: RunPlan,
              on_progress: ProgressCallback | None, cancel: CancelToken | None) -> tuple[list[Image.Image], bool]:
-        """Call the pipeline with progress, previews, cancellation and control-mode hooks."""
+        """Call the pipeline with progress, previews, cancellation, control-mode hooks and the run plan."""
         start = time.perf_counter()
         state = {"interrupted": False}
+        make_preview = plan.preview or latents_to_preview
 
         def on_step_end(pipeline: Any, step: int, _timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
             if on_progress is not None:
                 total = pipeline.num_timesteps
                 wants_preview = self.preview_every > 0 and (step + 1) % self.preview_every == 0 and step + 1 < total
-                preview = latents_to_preview(tensors["latents"], family=family) if wants_preview else None
+                preview = make_preview(tensors["latents"], family=family) if wants_preview else None
                 on_progress(Progress(step=step + 1, total=total, elapsed_s=time.perf_counter() - start,
                                      preview=preview))
             if cancel is not None and cancel.cancelled:
                 pipeline._interrupt = True
                 state["interrupted"] = True
-            return tensors
+            return plan.step_end(pipeline, step, tensors) if plan.step_end is not None else tensors
 
         controlnet = getattr(pipe, "controlnet", None)
         nets = list(getattr(controlnet, "nets", [controlnet] if controlnet is not None else []))
-        handles = install_mode_hooks(nets, [c.mode for c in request.controls],
-                                     uses_cfg=lambda: pipe.do_classifier_free_guidance)
+        if plan.guess_mode:
+            kwargs["guess_mode"] = True
+        handles = install_guess_mode_hooks(nets) if plan.guess_mode else install_mode_hooks(
+            nets, [c.mode for c in request.controls], uses_cfg=lambda: pipe.do_classifier_free_guidance)
         try:
-            output = pipe(**kwargs, callback_on_step_end=on_step_end, callback_on_step_end_tensor_inputs=["latents"])
+            with plan.context:
+                output = pipe(**kwargs, callback_on_step_end=on_step_end,
+                              callback_on_step_end_tensor_inputs=["latents", *plan.tensor_inputs])
         except _oom_errors() as exc:
             raise self._out_of_memory(request, exc) from exc
         except (RuntimeError, ValueError) as exc:

@@ -25,10 +25,6 @@ def insert_blob(conn: sqlite3.Connection, blob: Blob) -> None:
     )
 
 
-def has_blob(conn: sqlite3.Connection, hash_: str) -> bool:
-    return conn.execute("SELECT 1 FROM blobs WHERE hash = ?", (hash_,)).fetchone() is not None
-
-
 def add_revision(conn: sqlite3.Connection, *, parent: int | None, branch: int, time: float,
                  thumbnail: str | None, revision: int | None = None) -> int:
     """Insert a revision (with a given id on import) and return its id."""

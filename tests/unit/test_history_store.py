@@ -138,6 +138,7 @@ def test_each_kind_round_trips_and_changes_state(store):
         {"name": "Calculator", "args": "2+2", "result": "4"}], applied=True)).result()
     state = store.state_at()
     assert state.layers["pose"].content == pose
+    assert store.json_blob(store.events(kinds=["pose"])[0].payload["pose"]) == pose
     assert state.layers["edge"].props == {"visible": True, "opacity": 0.5}
     assert list(state.layers) == ["reference", "edge", "depth", "pose"]
     np.testing.assert_array_equal(state.layers["reference"].content, picture)

@@ -14,8 +14,8 @@ from studio.engine.pipeline import GenerationResult
 from studio.engine.request import ControlInput, GenerationRequest
 from studio.history.errors import HistoryError
 from studio.history.record import (
-    capture_change, change_event, document_at, log_generation_to_document, record_generation, request_from_generation,
-    snapshot_document,
+    capture_change, change_event, document_at, log_generation_to_document, record_generation,
+    request_from_generation, snapshot_document,
 )
 from studio.history.store import HistoryStore
 

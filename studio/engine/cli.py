@@ -9,7 +9,7 @@
     studio generate [--model SOURCE] [--controlnet KIND=SOURCE ...] --control KIND=IMAGE[,weight=W,start=S,end=E,
                     mode=M,resize=R] ... --prompt TEXT [--negative TEXT] [--steps N] [--guidance X] [--seed N]
                     [--width W --height H] [--scheduler NAME] [--batch N] [--init IMAGE --strength S]
-                    [--accel auto|off] --out FILE.png
+                    [--accel auto|off] --out FILE.png [--document DOC.studio]
     studio accel show|clear-cache          (see accel_cli.py)
 """
 
@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.engine.errors import RequestError, SettingsError
+from studio.errors import StudioError
 from studio.engine.request import CONTROL_KINDS, SCHEDULERS
 
 
@@ -98,6 +99,8 @@ def _register_generate(subparsers: Any) -> None:
     p.add_argument("--accel", choices=("auto", "off"), default="auto",
                    help="speed-ups that keep the picture (auto: chosen for the device; off: plain diffusers)")
     p.add_argument("--out", required=True, help="output PNG (a batch adds -1, -2, ... to the name)")
+    p.add_argument("--document", metavar="DOC",
+                   help="also log the generation (request, control images, results) into this .studio document")
     p.set_defaults(func=_generate)
 
 
@@ -137,6 +140,7 @@ def _generate(args: argparse.Namespace) -> int:
     from studio.engine.metadata import save_png
     from studio.engine.pipeline import Engine
     from studio.engine.request import GenerationRequest
+    from studio.history.record import log_generation_to_document
 
     request = GenerationRequest(
         prompt=args.prompt, negative_prompt=args.negative, width=args.width, height=args.height, steps=args.steps,
@@ -152,14 +156,22 @@ def _generate(args: argparse.Namespace) -> int:
     settings = _settings_for(args)
     device = choose_device(settings.device, settings.dtype)
     engine = Engine(settings, device=device, optimize=accelerator_for(args.accel, device.device))
-    print("loading models...", flush=True)
-    engine.prepare(request)
-    with tqdm(total=request.steps, desc="generating", unit="step", leave=False) as bar:
-        def on_progress(progress: Any) -> None:
-            bar.total = progress.total
-            bar.update(progress.step - bar.n)
+    try:
+        print("loading models...", flush=True)
+        engine.prepare(request)
+        with tqdm(total=request.steps, desc="generating", unit="step", leave=False) as bar:
+            def on_progress(progress: Any) -> None:
+                bar.total = progress.total
+                bar.update(progress.step - bar.n)
 
-        result = engine.generate(request, on_progress=on_progress)
+            result = engine.generate(request, on_progress=on_progress)
+    except StudioError as exc:
+        if args.document:
+            log_generation_to_document(args.document, request, error=exc)
+        raise
+    if args.document:
+        logged = log_generation_to_document(args.document, request, result=result)
+        print(f"logged in {args.document} (revision {logged.revision})")
     for note in result.notes:
         print(f"note: {note}")
     if result.cancelled:

@@ -1,0 +1,182 @@
+"""Date questions in the style of the Toolformer paper's Dateset, relative to a per-question `today`.
+
+Each question type has training phrasings and separate evaluation phrasings (`held_out=True`), so that the
+evaluation measures questions worded differently from anything in training. Answers restate the Calendar's
+result where a reader looks for it (`It will be Sunday, December 6, 2026.`).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from collections.abc import Callable
+from datetime import date, timedelta
+
+from studio.assistant.calendar import MONTHS, WEEKDAYS, Calendar
+from studio.assistant.train.examples import Example
+
+FIRST_DAY = date(2023, 1, 1)
+LAST_DAY = date(2029, 12, 31)
+HOLIDAY_NAMES = ("Christmas", "New Year's Day", "Halloween", "Valentine's Day")
+
+
+def written(day: date, *, with_year: bool = True, day_first: bool = False) -> str:
+    """A date as people write it: `March 5, 2027`, `March 5` or `5 March 2027`."""
+    if day_first:
+        return f"{day.day} {MONTHS[day.month - 1]}" + (f" {day.year}" if with_year else "")
+    return f"{MONTHS[day.month - 1]} {day.day}" + (f", {day.year}" if with_year else "")
+
+
+@dataclass(frozen=True)
+class DateTask:
+    """A question type: a sampler giving the template slots, the Calendar argument, and how to answer."""
+
+    name: str
+    sample: Callable[[random.Random, date], dict]
+    argument: str
+    train: tuple[str, ...]
+    held_out: tuple[str, ...]
+    answer: str
+    expect: str  # "date", "weekday" or "number"
+
+
+def _shift(rng: random.Random, today: date) -> dict:
+    unit = rng.choice(("day", "day", "week", "month"))
+    amount = rng.randint(2, {"day": 60, "week": 12, "month": 10}[unit])
+    return {"n": amount, "unit": unit + "s"}
+
+
+def _other_date(rng: random.Random, today: date, *, day_first: bool = False) -> dict:
+    day = today + timedelta(days=rng.randint(-400, 400))
+    return {"d": written(day, day_first=day_first)}
+
+
+def _future_date(rng: random.Random, today: date) -> dict:
+    day = today + timedelta(days=rng.randint(3, 330))
+    with_year = rng.random() < 0.5 or (day.month, day.day) == (2, 29)
+    return {"d": written(day, with_year=with_year)}
+
+
+def _past_date(rng: random.Random, today: date) -> dict:
+    day = today - timedelta(days=rng.randint(3, 330))
+    return {"d": written(day)}
+
+
+def _two_dates(rng: random.Random, today: date) -> dict:
+    first = today + timedelta(days=rng.randint(-200, 200))
+    second = first + timedelta(days=rng.randint(2, 120))
+    return {"d": written(first), "e": written(second)}
+
+
+def _weekday(rng: random.Random, today: date) -> dict:
+    return {"w": rng.choice(WEEKDAYS)}
+
+
+def _holiday(rng: random.Random, today: date) -> dict:
+    return {"h": rng.choice(HOLIDAY_NAMES)}
+
+
+def _date_and_shift(rng: random.Random, today: date) -> dict:
+    return {**_other_date(rng, today), "n": rng.randint(2, 20), "unit": rng.choice(("days", "weeks"))}
+
+
+DATE_TASKS = (
+    DateTask("today_date", lambda r, t: {}, "",
+             ("What is today's date?", "What's the date today?", "Which date is it today?", "Tell me today's date."),
+             ("Could you remind me what the date is today?", "What date are we at today?"),
+             "{r}", "date"),
+    DateTask("today_weekday", lambda r, t: {}, "",
+             ("What day of the week is it today?", "Which weekday is it today?", "What day is it today?"),
+             ("Is today a Monday or some other day of the week?", "Remind me which day of the week today is."),
+             "Today is {r}.", "weekday"),
+    DateTask("in_future", _shift, "today + {n} {unit}",
+             ("What is the date {n} {unit} from today?", "What date will it be in {n} {unit}?",
+              "Which date is {n} {unit} from now?", "What is the date in {n} {unit}?"),
+             ("If I count {n} {unit} forward from today, which date do I reach?",
+              "Give me the date that falls {n} {unit} from now."),
+             "It will be {r}.", "date"),
+    DateTask("in_past", _shift, "today - {n} {unit}",
+             ("What was the date {n} {unit} ago?", "What date was it {n} {unit} ago?",
+              "Which date was {n} {unit} before today?"),
+             ("Going back {n} {unit} from today, what was the date?",
+              "Find the date exactly {n} {unit} ago."),
+             "It was {r}.", "date"),
+    DateTask("weekday_in_future", _shift, "today + {n} {unit}",
+             ("What day of the week will it be in {n} {unit}?", "Which weekday is {n} {unit} from today?",
+              "What weekday will it be {n} {unit} from now?"),
+             ("In {n} {unit}, which day of the week will it be?",
+              "Counting {n} {unit} ahead, what weekday do we land on?"),
+             "It will be {r}.", "weekday"),
+    DateTask("weekday_of_date", lambda r, t: _other_date(r, t, day_first=r.random() < 0.3), "{d}",
+             ("What day of the week is {d}?", "Which weekday is {d}?", "What weekday falls on {d}?"),
+             ("On which day of the week does {d} fall?", "Tell me the weekday of {d}."),
+             "It is {r}.", "weekday"),
+    DateTask("days_until", _future_date, "days until {d}",
+             ("How many days are left until {d}?", "How many days until {d}?",
+              "How many days from today until {d}?"),
+             ("Count the days remaining until {d}.", "How long is it in days until {d}?"),
+             "It is {r} days.", "number"),
+    DateTask("days_since", _past_date, "days since {d}",
+             ("How many days ago was {d}?", "How many days have passed since {d}?",
+              "How many days since {d}?"),
+             ("Count the days that have gone by since {d}.", "How long ago in days was {d}?"),
+             "It was {r} days.", "number"),
+    DateTask("days_between", _two_dates, "days from {d} to {e}",
+             ("How many days are there from {d} to {e}?", "How many days is it from {d} to {e}?",
+              "Count the days from {d} to {e}."),
+             ("What is the number of days from {d} to {e}?", "How long in days is it from {d} to {e}?"),
+             "It is {r} days.", "number"),
+    DateTask("date_after", _date_and_shift, "{d} + {n} {unit}",
+             ("What date is {n} {unit} after {d}?", "Which date comes {n} {unit} after {d}?"),
+             ("Add {n} {unit} to {d}. Which date is that?", "Starting on {d}, where do {n} {unit} later land?"),
+             "It is {r}.", "date"),
+    DateTask("next_weekday", _weekday, "next {w}",
+             ("What is the date next {w}?", "Which date is next {w}?", "When is next {w}?"),
+             ("Give me the date of next {w}.", "On what date does next {w} fall?"),
+             "It is {r}.", "date"),
+    DateTask("deadline", _shift, "today + {n} {unit}",
+             ("The client wants the poster in {n} {unit}. What is the deadline?",
+              "The logo is due in {n} {unit}. What date is the deadline?",
+              "I have {n} {unit} to finish the mockup. When is it due?"),
+             ("My brief must be delivered {n} {unit} from today. On what date is that?",
+              "The print shop needs the files in {n} {unit}. Which date should I plan for?"),
+             "The deadline is {r}.", "date"),
+    DateTask("days_until_holiday", _holiday, "days until {h}",
+             ("How many days until {h}?", "How many days are left until {h}?"),
+             ("Count the days remaining until {h}.", "How long is it in days until {h}?"),
+             "It is {r} days.", "number"),
+)
+
+
+def random_today(rng: random.Random) -> date:
+    return FIRST_DAY + timedelta(days=rng.randint(0, (LAST_DAY - FIRST_DAY).days))
+
+
+def _expected(task: DateTask, result: str) -> str:
+    if task.expect == "number":
+        return result
+    if task.name.startswith("today_"):
+        result = result[len("Today is "):].rstrip(".")
+    weekday, month_day, year = result.split(", ")
+    return weekday if task.expect == "weekday" else f"{month_day}, {year}"
+
+
+def date_example(rng: random.Random, *, held_out: bool = False, hinted: bool = False) -> Example:
+    """One date question, its `today`, and its answer; `hinted` shows the working in brackets before the answer
+    (`It will be [today + 3 days → Sunday, November 29, 2026] Sunday.`): plain text, no tool, that teaches
+    the base model to read a bracketed result."""
+    task = rng.choice(DATE_TASKS)
+    result = None
+    while result is None:  # e.g. "days until February 29" has no answer in most years: draw again
+        today = random_today(rng)
+        slots = task.sample(rng, today)
+        argument = task.argument.format(**slots)
+        result = Calendar(today)(argument)
+    question = rng.choice(task.held_out if held_out else task.train).format(**slots)
+    value = _expected(task, result) if task.expect == "weekday" else result
+    if hinted:
+        value = f"[{argument or 'today'} → {result}] {value}"
+    answer = task.answer.format(r=value)
+    return Example(kind="date-hint" if hinted else "date", question=question, answer=answer,
+                   expected=_expected(task, result), today=today.isoformat())
+

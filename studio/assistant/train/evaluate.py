@@ -1,0 +1,133 @@
+"""Evaluation like the paper's tables: accuracy of each model on each held-out set.
+
+Scoring: design arithmetic and word problems - the first number of the visible answer equals the expected
+value (to 0.01). Date questions - the first weekday, first number, or first `Month D, YYYY` date of the visible
+answer (whichever the question asks for) equals the expected one. Prompt writing - the reply has a `Prompt:`
+field that keeps every subject word of the request, adds at least one style modifier, and has no repetition loop
+(no comma-separated part twice, no word 4-gram twice).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from fractions import Fraction
+
+from studio.assistant.assistant import Assistant
+from studio.assistant.calendar import MONTHS, WEEKDAYS
+from studio.assistant.reply import Reply
+from studio.assistant.train.examples import Example
+from studio.assistant.train.prompt_writing import subject_words
+
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_WEEKDAY = re.compile(rf"\b({'|'.join(WEEKDAYS)})\b")
+_DATE = re.compile(rf"\b(?:{'|'.join(MONTHS)}) \d{{1,2}}, \d{{4}}\b")
+NEW_TOKENS = {"prompt": 80, "date": 48, "design": 40}
+WORD_TOKENS = 40
+
+
+def first_number(text: str) -> Fraction | None:
+    match = _NUMBER.search(text.replace(",", ""))
+    return Fraction(match.group()) if match else None
+
+
+def has_loop(prompt: str) -> bool:
+    """True when a comma-separated part or a word 4-gram occurs twice."""
+    parts = [p.strip().lower() for p in prompt.split(",") if p.strip()]
+    words = prompt.lower().replace(",", " ").split()
+    grams = [tuple(words[i:i + 4]) for i in range(len(words) - 3)]
+    return len(parts) != len(set(parts)) or len(grams) != len(set(grams))
+
+
+@dataclass
+class PromptScore:
+    kept: bool
+    modifiers: bool
+    no_loop: bool
+
+    @property
+    def correct(self) -> bool:
+        return self.kept and self.modifiers and self.no_loop
+
+
+def score_prompt(example: Example, reply: Reply) -> PromptScore:
+    fields = reply.fields
+    if fields is None:
+        return PromptScore(False, False, False)
+    words = set(subject_words(fields.prompt))
+    kept = all(word in words for word in example.expected.split())
+    request_parts = len([p for p in example.question.split(",") if p.strip()])
+    modifiers = len([p for p in fields.prompt.split(",") if p.strip()]) > request_parts
+    return PromptScore(kept, modifiers, not has_loop(fields.prompt))
+
+
+def is_correct(example: Example, reply: Reply) -> bool:
+    """Whether `reply` answers `example` (see the module docstring)."""
+    answer = reply.answer
+    if example.kind == "prompt":
+        return score_prompt(example, reply).correct
+    expected = example.expected
+    if expected in WEEKDAYS:
+        match = _WEEKDAY.search(answer)
+        return bool(match) and match.group(1) == expected
+    if _DATE.fullmatch(expected):
+        match = _DATE.search(answer)
+        return bool(match) and match.group() == expected
+    value = first_number(answer)
+    return value is not None and abs(value - Fraction(expected)) <= Fraction(1, 100)
+
+
+@dataclass
+class SetResult:
+    name: str
+    correct: int = 0
+    total: int = 0
+    kept_words: int = 0
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.total if self.total else 0.0
+
+
+def evaluate_set(assistant: Assistant, name: str, examples: Sequence[Example], *, tools: bool) -> SetResult:
+    result = SetResult(name)
+    for example in examples:
+        today = date.fromisoformat(example.today) if example.today else None
+        tokens = NEW_TOKENS.get(example.kind, WORD_TOKENS)
+        reply = assistant.generate_reply(example.question, today=today, tools=tools, max_new_tokens=tokens)
+        result.total += 1
+        result.correct += is_correct(example, reply)
+        if example.kind == "prompt":
+            result.kept_words += score_prompt(example, reply).kept
+    return result
+
+
+def evaluate_models(models: dict[str, tuple[Assistant, bool]], sets: dict[str, list[Example]], *,
+                    log: Callable[[str], None] = print) -> dict[str, dict[str, SetResult]]:
+    """Results by model label, then by set name; `models` maps labels to (assistant, tools enabled)."""
+    results: dict[str, dict[str, SetResult]] = {}
+    for label, (assistant, tools) in models.items():
+        started = time.monotonic()
+        results[label] = {name: evaluate_set(assistant, name, examples, tools=tools)
+                          for name, examples in sets.items()}
+        log(f"evaluated {label} in {time.monotonic() - started:.0f} s")
+    return results
+
+
+def format_table(results: dict[str, dict[str, SetResult]]) -> str:
+    """A Markdown table: one row per set, one column per model, accuracy in percent (and n)."""
+    labels = list(results)
+    names = list(next(iter(results.values())))
+    lines = ["| set | n | " + " | ".join(labels) + " |", "| --- | ---: |" + " ---: |" * len(labels)]
+    for name in names:
+        total = results[labels[0]][name].total
+        cells = [f"{100 * results[label][name].accuracy:.1f}" for label in labels]
+        lines.append(f"| {name} | {total} | " + " | ".join(cells) + " |")
+        if name == "prompt":
+            kept = [f"{100 * results[label][name].kept_words / max(1, total):.1f}" for label in labels]
+            lines.append(f"| prompt: subject words kept | {total} | " + " | ".join(kept) + " |")
+    return "\n".join(lines)

@@ -1,0 +1,39 @@
+"""A byte-level BPE tokenizer trained on the corpus (tokenizers library), wrapped for transformers.
+
+Every digit, bracket, parenthesis and the arrow `→` is a token of its own, so numbers are copied digit by
+digit. An opening bracket keeps the space before it (` [` is one token, as in GPT-2's vocabulary), so a call's
+` [` competes directly with the next word (` Thursday`) or the space before a number at the same position. The
+brackets, the arrow and the tool names are added tokens, whole whatever the corpus holds. Encoding starts with `<|endoftext|>`, the separator that
+precedes every training document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+from transformers import PreTrainedTokenizerFast
+
+from studio.assistant.tools import TOOL_NAMES
+
+END = "<|endoftext|>"
+PAD = "<|pad|>"
+ISOLATED = r"\d| ?\[|[\]()→]"
+
+
+def train_tokenizer(texts: Iterable[str], *, vocab_size: int = 3072) -> PreTrainedTokenizerFast:
+    """Train the tokenizer on `texts` (deterministic for the same texts and size)."""
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(ISOLATED), behavior="isolated"),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True),
+    ])
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=2, special_tokens=[END, PAD],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    tokenizer.train_from_iterator(texts, trainer=trainer)
+    tokenizer.add_tokens([AddedToken(text, normalized=False) for text in (" [", "[", "→", *TOOL_NAMES)])
+    end_id = tokenizer.token_to_id(END)
+    tokenizer.post_processor = processors.TemplateProcessing(single=f"{END} $A", pair=f"{END} $A $B",
+                                                             special_tokens=[(END, end_id)])
+    return PreTrainedTokenizerFast(tokenizer_object=tokenizer, bos_token=END, eos_token=END, pad_token=PAD)

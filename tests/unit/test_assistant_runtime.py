@@ -1,0 +1,178 @@
+"""Decoding with tools, on a tiny model that the test trains to memorise scripted replies (a real model, no
+mocks): calls run when the arrow is written, results are inserted, limits hold, bad calls end up as notes."""
+
+import threading
+from datetime import date
+
+import pytest
+import torch
+
+from studio.assistant.assistant import Assistant
+from studio.assistant.calls import render_visible
+from studio.assistant.model import load_model, save_model
+from studio.assistant.prompting import format_document
+from studio.assistant.train.documents import document
+from studio.assistant.train.lm import ModelSize, TrainSettings, new_model, train
+from studio.assistant.train.tokenizer import train_tokenizer
+
+SCRIPTS = {
+    "one": "It is [Calculator(12 * 4) → 48] 48 px.",
+    "wrong": "Sum [Calculator(2 + 2) → 5] 4 ok.",
+    "unknown": "Odd [Foo(1) → 2] done.",
+    "power": "Big [Calculator(9**9**9) → 1] done.",
+    "open": "Open [Calculator(1 + 2",
+    "noarrow": "Bad [Calculator 1 + 2] done.",
+    "many": "Many [Calculator(1 + 1) → 2] 2 [Calculator(2 + 2) → 4] 4 [Calculator(3 + 3) → 6] 6 "
+            "[Calculator(4 + 4) → 8] 8 end.",
+    "date": "Day [Calendar() → x] ok.",
+    "prompt": "Prompt: a red fox, watercolor\nNegative prompt: blurry\nSize: 510 x 770",
+    "long": "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen",
+}
+TODAY = date(2026, 11, 26)
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory):
+    torch.manual_seed(0)
+    texts = [format_document(q, a) for q, a in SCRIPTS.items()]
+    tokenizer = train_tokenizer(texts * 4, vocab_size=400)
+    model = new_model(tokenizer, ModelSize(hidden=64, layers=2, heads=2, intermediate=128, context=256))
+    documents = [document(tokenizer, text, mask_results=False) for text in texts]
+    train(model, documents * 8, pad_id=tokenizer.pad_token_id, log=lambda _: None,
+          settings=TrainSettings(epochs=40, batch_size=8, block=64, learning_rate=1e-2, warmup=10))
+    folder = tmp_path_factory.mktemp("memorised")
+    save_model(model, tokenizer, folder)
+    return Assistant.load(folder)
+
+
+def reply(assistant, question, **options):
+    options.setdefault("top_k", 1)
+    options.setdefault("today", TODAY)
+    return assistant.generate_reply(question, **options)
+
+
+def test_the_model_memorised_its_scripts(assistant):
+    assert reply(assistant, "prompt", tools=False).raw.strip() == SCRIPTS["prompt"]
+    assert reply(assistant, "long", tools=False).raw.strip() == SCRIPTS["long"]
+
+
+def test_a_call_runs_when_the_arrow_is_written(assistant):
+    result = reply(assistant, "one")
+    assert result.raw.strip() == SCRIPTS["one"]
+    assert [(c.tool, c.input, c.result) for c in result.calls] == [("Calculator", "12 * 4", "48")]
+    assert result.answer == "It is 48 px."
+    assert result.notes == []
+
+
+def test_the_tool_result_replaces_what_the_model_would_write(assistant):
+    result = reply(assistant, "wrong")
+    assert "[Calculator(2 + 2) → 4]" in result.raw
+    assert result.calls[0].result == "4"
+
+
+def test_calendar_uses_the_fixed_date(assistant):
+    result = reply(assistant, "date")
+    assert "[Calendar() → Today is Thursday, November 26, 2026.]" in result.raw
+
+
+@pytest.mark.parametrize("question, note", [
+    ("unknown", "There is no tool called Foo."),
+    ("power", "Calculator(9**9**9) gave no result."),
+    ("open", "A tool call was never closed."),
+    ("noarrow", "has no arrow; it was not run."),
+])
+def test_bad_calls_become_notes(assistant, question, note):
+    result = reply(assistant, question)
+    assert any(note in n for n in result.notes), result.notes
+    assert "[" not in result.answer.replace("[Calculator 1 + 2]", "")
+
+
+def test_a_tool_without_result_inserts_only_the_bracket(assistant):
+    result = reply(assistant, "power")
+    assert "[Calculator(9**9**9) →]" in result.raw
+    assert result.calls[0].result is None
+
+
+def test_calls_per_reply_are_limited(assistant):
+    result = reply(assistant, "many", max_calls=3)
+    assert len(result.calls) == 3
+    assert result.raw.count("[") == 3
+    assert len(reply(assistant, "many", max_calls=10).calls) == 4
+
+
+def test_tools_disabled_never_starts_a_call(assistant):
+    for question in SCRIPTS:
+        result = reply(assistant, question, tools=False, top_k=1000)
+        assert "[" not in result.raw
+        assert result.calls == []
+
+
+def test_a_bracket_in_the_top_k_starts_a_call(assistant):
+    result = reply(assistant, "prompt", top_k=len(assistant.tokenizer), max_calls=1, max_new_tokens=30)
+    assert result.raw.startswith(" [") or result.raw.startswith("[")
+
+
+def test_token_limit(assistant):
+    result = reply(assistant, "long", max_new_tokens=5)
+    assert result.finish == "length"
+    assert len(assistant.tokenizer(result.raw, add_special_tokens=False)["input_ids"]) <= 6
+
+
+def test_streaming_pieces_add_up_to_the_reply(assistant):
+    pieces = []
+    result = reply(assistant, "one", on_token=pieces.append)
+    assert len(pieces) > 3
+    assert "".join(p.raw for p in pieces) == result.raw
+    assert "".join(p.visible for p in pieces) == render_visible(result.raw)
+    assert all("[" not in p.visible for p in pieces)
+
+
+def test_stop_event_ends_the_reply(assistant):
+    stop = threading.Event()
+    pieces = []
+
+    def on_token(piece):
+        pieces.append(piece)
+        if len(pieces) == 2:
+            stop.set()
+
+    result = reply(assistant, "long", on_token=on_token, stop=stop)
+    assert result.finish == "stopped"
+    assert len(result.raw.split()) < len(SCRIPTS["long"].split())
+    stop.set()
+    assert reply(assistant, "long", stop=stop).raw == ""
+
+
+def test_fields_are_parsed_from_the_reply(assistant):
+    fields = reply(assistant, "prompt").fields
+    assert (fields.prompt, fields.negative, fields.width, fields.height) == (
+        "a red fox, watercolor", "blurry", 512, 768)
+
+
+@pytest.mark.parametrize("message", ["", "   ", [], [{"role": "user", "content": ""}]])
+def test_empty_messages_are_answered_with_a_note(assistant, message):
+    result = assistant.generate_reply(message)
+    assert result.raw == "" and result.notes
+
+
+def test_a_very_long_message_is_cut_with_a_note(assistant):
+    result = reply(assistant, "word " * 5000, max_new_tokens=4)
+    assert any("too long" in note for note in result.notes)
+
+
+def test_conversations_keep_the_last_turns_that_fit(assistant):
+    history = [{"role": "user", "content": "long " * 300}, {"role": "assistant", "content": "ok " * 300},
+               {"role": "user", "content": "one"}]
+    result = reply(assistant, history)
+    assert result.raw.strip() == SCRIPTS["one"]
+    assert result.notes == ["Only the last 1 messages were read."]
+
+
+def test_a_generic_model_folder_gets_the_few_shot_style(tmp_path, assistant):
+    loaded = assistant.loaded
+    save_model(loaded.model, loaded.tokenizer, tmp_path)
+    (tmp_path / "studio_assistant.json").unlink()
+    other = load_model(tmp_path)
+    assert other.style == "few-shot"
+    result = Assistant(other).generate_reply("one", max_new_tokens=5, today=TODAY)
+    assert result.finish in ("length", "end")

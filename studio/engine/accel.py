@@ -108,18 +108,19 @@ class Accelerator:
             apply_memory_plan(pipe, plan, device="cuda")
             self._offload_owner = weakref.ref(pipe)
         speedups = not plan.offloads and plan.speedups_fit
+        why_not = "weights are offloaded" if plan.offloads else f"too little free GPU memory ({plan.reason})"
         if options.compile and speedups:
             compiler = self._compiler(options)
             for model in models:
                 compiler.attach(model)
         elif options.compile:
-            self._note(f"torch.compile is off: {plan.reason}")
+            self._note(f"torch.compile is off: {why_not}")
         if options.cuda_graphs and cuda and speedups:
             self._graphs.add(GraphedForward.install(pipe.unet, clone_outputs=True, enabled=self._graphs_enabled))
             for net in controlnets_of(pipe):
                 self._graphs.add(GraphedForward.install(net, clone_outputs=False, enabled=self._graphs_enabled))
         elif options.cuda_graphs and cuda:
-            self._note(f"CUDA graphs are off: {plan.reason}")
+            self._note(f"CUDA graphs are off: {why_not}")
         if options.tiny_vae and self._tiny_vae is None:
             self._tiny_vae = load_tiny_vae(options.tiny_vae, device=device.device, dtype=device.dtype)
             self._preview = TinyVaePreview(self._tiny_vae)

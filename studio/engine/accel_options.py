@@ -12,7 +12,7 @@ channels_last, fuse_qkv, attention, fast_cuda_math, compile, cuda_graphs, memory
 The ones that change it, for more speed, are off unless chosen: guess_mode "always", cfg_cutoff < 1, and the tiny
 VAE decoder (previews always use it when configured; final images only for live-mode drafts).
 Precision (fp16/bf16/fp32) is not an accel option: it comes from the model settings (`dtype`), fp16 by default on
-CUDA; both options sides of a comparison run at the same precision.
+CUDA, so the accelerated and the plain pipeline always run at the same precision.
 """
 
 from __future__ import annotations
@@ -93,7 +93,8 @@ class AccelOptions:
         for name in ("channels_last", "fuse_qkv", "fast_cuda_math", "compile", "cuda_graphs", "tiny_vae_for_drafts"):
             if not isinstance(getattr(self, name), bool):
                 raise SettingsError(f"The accel option {name} must be true or false.")
-        if not isinstance(self.cfg_cutoff, (int, float)) or not 0.0 < self.cfg_cutoff <= 1.0:
+        if isinstance(self.cfg_cutoff, bool) or not isinstance(self.cfg_cutoff, (int, float)) \
+                or not 0.0 < self.cfg_cutoff <= 1.0:
             raise SettingsError(f"cfg_cutoff must be a fraction above 0 and at most 1, got {self.cfg_cutoff!r}.")
         if not isinstance(self.compile_budget_s, (int, float)) or self.compile_budget_s < 0:
             raise SettingsError(f"compile_budget_s must be a number of seconds >= 0, got {self.compile_budget_s!r}.")

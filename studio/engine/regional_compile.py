@@ -178,7 +178,6 @@ class RegionalCompiler:
         self._burst_seconds = 0.0
         self._errors: list[str] = []
         self._listeners: list[Callable[[], None]] = []
-        _install_compile_watch()
 
     # ------------------------------------------------------------------------------------------- attaching
     def attach(self, model: Any) -> int:
@@ -259,6 +258,7 @@ class RegionalCompiler:
     def _work(self) -> None:
         import torch._dynamo
 
+        _install_compile_watch()  # here, not earlier: importing dynamo would slow the first (eager) image
         # Dynamo's settings are per thread in recent torch versions: raise the limit where the compiling happens.
         config = torch._dynamo.config
         config.recompile_limit = max(config.recompile_limit, RECOMPILE_LIMIT)

@@ -112,6 +112,23 @@ def test_placement_measures_the_loaded_model_and_keeps_weights_on_cpu_for_offloa
     assert Accelerator(AccelOptions.auto("cpu")).placement(pipe, CPU) == "cpu"
 
 
+def test_compile_and_graphs_need_memory_headroom_and_say_why(tiny_sd15):
+    from diffusers import ControlNetModel, StableDiffusionControlNetPipeline
+
+    controlnet = ControlNetModel.from_pretrained(tiny_sd15.controlnets["edge"])
+    pipe = StableDiffusionControlNetPipeline.from_pretrained(tiny_sd15.base, controlnet=controlnet,
+                                                             safety_checker=None, requires_safety_checker=False)
+    cuda = DeviceChoice("cuda", "float32")
+    options = AccelOptions.auto("cuda", fast_cuda_math=False, compile_backend="aot_eager")
+    accelerator = Accelerator(options, memory_info=lambda: (2 * GIB, 4 * GIB))  # fits, without room to spare
+    assert accelerator.placement(pipe, cuda) == "cuda" and not accelerator.memory_plan.speedups_fit
+    accelerator(pipe, cuda)
+    assert accelerator.compiler is None and accelerator.status()["cuda_graphs"]["models"] == 0
+    assert any(n.startswith("torch.compile is off: too little free GPU memory") for n in accelerator.notes)
+    assert any(n.startswith("CUDA graphs are off") for n in accelerator.notes)
+    assert accelerator.plan_run(pipe, tiny_request()).notes == accelerator.notes  # reaches the result's notes
+
+
 # ------------------------------------------------------------------------------------- lossless tweaks
 def test_channels_last_and_fused_qkv_keep_the_picture(tiny_sd15, tiny_engine):
     from diffusers.models.attention_processor import FusedAttnProcessor2_0
@@ -358,3 +375,29 @@ def test_cuda_graph_replay_equals_eager_forward(tiny_sd15):
     assert graphed.captures == 1 and graphed.replays == 3
     for a, b in zip(eager, replayed):
         torch.testing.assert_close(a, b, rtol=1e-2, atol=1e-2)
+
+
+# ------------------------------------------------------------------------------------------ benchmark
+def test_gpu_benchmark_runs_on_tiny_models_and_writes_json(tmp_path):
+    """The GPU benchmark's own code path, on the tiny models (compile left out to keep it short)."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_gpu.py"
+    command = [sys.executable, str(script), "--tiny", "--no-compile", "--sections", "sd15_cn,live,lowvram",
+               "--repeats", "1", "--out", str(tmp_path / "results"), "--deadline-s", "400"]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-2000:]
+    written = list((tmp_path / "results").glob("gpu-tiny-cpu-*.json"))
+    assert len(written) == 1
+    report = json.loads(written[0].read_text())
+    assert report["device"] == "CPU" and report["tiny"] and set(report["phases"]) == {"build", "cold", "warm"}
+    main = report["sections"]["sd15_cn"]
+    assert main["ours"]["s_per_image"] > 0 and main["diffusers"]["s_per_image"] > 0 and main["speedup"] > 0
+    assert main["psnr_vs_diffusers"] == "inf" or main["psnr_vs_diffusers"] >= 30
+    assert main["ours"]["first_image_after_start_s"] > 0 and main["warm"]["first_image_after_start_s"] > 0
+    assert report["sections"]["live"]["ours"]["live_frame_s"] > 0
+    assert "needs CUDA" in report["sections"]["lowvram"]["skipped"]
+    assert report["targets"]["psnr_ge_30db"] is True and report["targets"]["first_image_cold_lt_60s"] is not None

@@ -10,7 +10,7 @@ from studio.engine.settings import settings_path
 
 @dataclass(frozen=True)
 class AppPaths:
-    """model_settings: the engine's models.json; data_dir: the user's data folder (demo models go here)."""
+    """model_settings: the engine's models.json; data_dir: the user's data folder (demo models, autosaves)."""
 
     model_settings: Path
     data_dir: Path
@@ -27,3 +27,8 @@ class AppPaths:
     @property
     def demo_models(self) -> Path:
         return self.data_dir / "demo-models"
+
+    @property
+    def autosave_dir(self) -> Path:
+        """Where untitled documents log their history until they are saved under a name."""
+        return self.data_dir / "autosave"

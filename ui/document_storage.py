@@ -1,23 +1,58 @@
-"""The one place where `.studio` documents are written and read (through the history store).
+"""The one place where `.studio` documents are created, opened, copied and removed.
 
-A `.studio` file is the document's history store (`studio.history`): saving logs a snapshot of the whole
-document into it, opening rebuilds the document at the head of its current branch. Both run on a worker
-thread (they touch SQLite), never on the GUI thread.
+A `.studio` file is the document's history store (`studio.history`). Every edit is logged into it while the
+designer works (`ui.history_recorder`), so there is no separate "save" of the content: an untitled document
+logs into an autosave file in the user's data folder, Save As copies that store to the chosen path (SQLite
+backup) and logging goes on in the copy, Open shows the newest revision of a store.
+
+Everything here touches SQLite or the disk: it runs on the history thread (`ui.history_session`), never on the
+GUI thread.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
+import sqlite3
+import time
+from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from studio.document import Document
+from studio.history import events as ev
+from studio.history.errors import HistoryError
 from studio.history.record import document_at, snapshot_document
+from studio.history.schema import connect
 from studio.history.store import HistoryStore
+
+STUDIO_SUFFIX = ".studio"
+_names = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class DocumentRead:
+    """A document rebuilt from a store at `revision`, with the generation settings recorded up to there."""
+
+    document: Document
+    settings: dict[str, Any]
+    revision: int
+
+
+@dataclass(frozen=True)
+class StoreSummary:
+    """What the recovery question says about an autosave: its edits (events after the first snapshot) and when
+    it was last written."""
+
+    path: Path
+    edits: int
+    last_edit: float
 
 
 def detached_copy(document: Document) -> Document:
-    """A copy of `document` sharing nothing mutable with it (made on the GUI thread, saved on the file thread,
-    so edits made during the save cannot tear the snapshot)."""
+    """A copy of `document` sharing nothing mutable with it (made on the GUI thread, logged on the history
+    thread, so edits made meanwhile cannot tear the snapshot)."""
     copy = Document(document.width, document.height)
     copy.edge.replace_data(document.edge.data, "Copy")
     copy.depth.replace_data(document.depth.data, "Copy")
@@ -30,30 +65,99 @@ def detached_copy(document: Document) -> Document:
     return copy
 
 
-def save_document(document: Document, path: Path, *, replace: bool) -> Path:
-    """Log `document` into the store at `path`.
+def new_autosave_path(folder: Path) -> Path:
+    """A fresh file name for an untitled document in `folder` (created if missing)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    while True:
+        path = folder / f"untitled-{stamp}-{os.getpid()}-{next(_names)}{STUDIO_SUFFIX}"
+        if not path.exists():
+            return path
 
-    replace False (Save): add a snapshot to the store already there (its history is kept), or create it.
-    replace True (Save As): build a new store beside `path` and move it over any file there, so an existing
-    file is either fully replaced or left as it was.
-    """
-    path = Path(path)
-    if path.exists() and not replace:
-        with HistoryStore.open(path) as store:
-            snapshot_document(store, document).result()
-        return path
-    temp = path.with_name(f".{path.name}.{os.getpid()}.saving")
+
+def create_document(path: Path, document: Document, *, settings: dict[str, Any]) -> HistoryStore:
+    """A new store at `path` holding a snapshot of `document` (a detached copy) and the generation settings."""
+    store = HistoryStore.create(path)
+    try:
+        snapshot_document(store, document, settings=settings).result()
+    except BaseException:
+        store.close()
+        remove_document(path)
+        raise
+    return store
+
+
+def read_document(store: HistoryStore, revision: int | None = None) -> DocumentRead:
+    """The document and settings at `revision` (default: the head of the current branch) after everything
+    queued so far is written."""
+    store.flush()
+    state = store.state_at(revision)
+    return DocumentRead(document=document_at(store, state.revision), settings=dict(state.settings),
+                        revision=state.revision)
+
+
+def read_branch_head(store: HistoryStore, name: str) -> DocumentRead:
+    """The document at the head of branch `name` (the branch is not made current here)."""
+    store.flush()
+    for branch in store.branches():
+        if branch.name == name:
+            return read_document(store, branch.head)
+    raise HistoryError(f"There is no branch named {name!r}.")
+
+
+def open_document(path: Path) -> tuple[HistoryStore, DocumentRead]:
+    """Open the store at `path` for logging and read its newest revision; a bad file raises a StudioError and
+    is left as it was."""
+    store = HistoryStore.open(path)
+    try:
+        return store, read_document(store)
+    except BaseException:
+        store.close()
+        raise
+
+
+def copy_document(store: HistoryStore, target: Path) -> HistoryStore:
+    """Save As: write everything queued, copy the store to `target` with SQLite's backup API (into a temporary
+    file beside it, then moved over, so an existing file is either fully replaced or untouched) and open the
+    copy. The original store stays open and unchanged."""
+    target = Path(target)
+    if not target.parent.is_dir():
+        raise HistoryError(f"The folder {target.parent} does not exist.")
+    store.flush()
+    temp = target.with_name(f".{target.name}.{os.getpid()}.saving")
     temp.unlink(missing_ok=True)
     try:
-        with HistoryStore.create(temp) as store:
-            snapshot_document(store, document).result()
-        os.replace(temp, path)
+        with closing(connect(store.path, readonly=True)) as source, closing(sqlite3.connect(temp)) as copy:
+            source.backup(copy)
+        os.replace(temp, target)
+    except sqlite3.Error as exc:
+        raise HistoryError(f"Could not write {target} ({exc}).") from exc
     finally:
         temp.unlink(missing_ok=True)
-    return path
+    for suffix in ("-wal", "-shm"):  # left by an earlier document at this path; they belong to the old file
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    return HistoryStore.open(target)
 
 
-def load_document(path: Path) -> Document:
-    """The document at the head of the store at `path` (with an empty undo history); older files are upgraded."""
-    with HistoryStore.open(path) as store:
-        return document_at(store)
+def remove_document(path: Path) -> None:
+    """Delete a store file and its SQLite side files (an autosave that is no longer needed)."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def autosaved_documents(folder: Path) -> list[Path]:
+    """The store files in the autosave folder, newest first."""
+    if not folder.is_dir():
+        return []
+    paths = [path for path in folder.glob(f"*{STUDIO_SUFFIX}") if path.is_file()]
+    return sorted(paths, key=lambda path: path.stat().st_mtime, reverse=True)
+
+
+def summarize_document(path: Path) -> StoreSummary:
+    """Count the edits of a store (events after its first snapshot) without changing it."""
+    with HistoryStore.open(path, readonly=True) as store:
+        events = store.events()
+    edits = [event for event in events if event.kind not in (ev.CREATED,)]
+    if edits and edits[0].kind == ev.SNAPSHOT:
+        edits = edits[1:]
+    return StoreSummary(path=path, edits=len(edits), last_edit=max((e.updated for e in events), default=0.0))

@@ -1,16 +1,21 @@
-"""File commands of the window: new, open, save, save as, recent files, import image, exports.
+"""File commands of the window: new, open, save, save as, recent files, restore and branches, import, exports.
 
-Every `.studio` read and write goes through `ui.document_storage` (one place) and runs on a file thread. Errors appear in the window's non-modal message bar
-(`MainWindow.report_error`), and nothing is lost: a failed save keeps the document and its path.
+A `.studio` file is the document's history store and every edit is logged into it as it is made
+(`ui.history_recorder`), so nothing waits for a "save": an untitled document logs into an autosave file, Save As
+copies that history to a chosen path and logging continues there, Open shows the newest revision of a file.
+All disk and SQLite work runs on the history thread (`ui.history_session`, `ui.document_storage`). Errors appear
+in the window's non-modal message bar (`MainWindow.report_error`), and nothing is lost: a failed Save As keeps
+the document, its autosave and its path.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QObject, QRectF
+from PySide6.QtCore import QLockFile, QObject, QRectF
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
@@ -22,8 +27,9 @@ from studio.errors import StudioError
 from studio.imageio import encode_png
 from ui import document_storage
 from ui.dialogs.new_document import NewDocumentDialog
+from ui.document_storage import DocumentRead
+from ui.history_session import DocumentLog, describe_error
 from ui.images import qimage_to_rgb
-from ui.workers import JobHandle, JobRunner
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow
@@ -33,30 +39,30 @@ IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff)"
 
 
 class DocumentFiles(QObject):
-    """Owns the current file path and the modified flag of the window's document."""
+    """Owns the current file path and the modified flag (an untitled document with edits) of the window."""
 
     def __init__(self, window: "MainWindow") -> None:
         super().__init__(window)
         self.window = window
         self.path: Path | None = None
         self.modified = False
-        self.io = JobRunner(self)  # file reads and writes, apart from the generation thread
-        self._edits = 0
         self._unsubscribe = None
 
     def watch_new(self, document: Document) -> None:
-        """Show `document` as a new, unsaved, unmodified document."""
+        """Show `document` as a new untitled document, logged into a fresh autosave file."""
         self._show(document, path=None)
+        self.window.history.start_untitled(document_storage.detached_copy(document),
+                                           settings=self.window.recorder.current_fields())
 
     def _watch(self, document: Document) -> None:
-        """Track edits of `document` to know when it has unsaved changes."""
+        """Track edits of `document`: an untitled document with edits asks before it is closed."""
         if self._unsubscribe is not None:
             self._unsubscribe()
         self._unsubscribe = document.history.subscribe(self._on_history_event)
 
     def _on_history_event(self, _event) -> None:
-        self._edits += 1
-        self._set_modified(True)
+        if self.path is None:
+            self._set_modified(True)
 
     def _set_modified(self, modified: bool) -> None:
         self.modified = modified
@@ -77,7 +83,7 @@ class DocumentFiles(QObject):
         except DocumentError as exc:
             self.window.report_error(str(exc), title="New document")
             return False
-        self._show(document, path=None)
+        self.watch_new(document)
         return True
 
     def open_dialog(self) -> None:
@@ -89,30 +95,48 @@ class DocumentFiles(QObject):
         if name:
             self.open_path(Path(name), confirm=False)
 
-    def open_path(self, path: Path, *, confirm: bool = True) -> JobHandle | None:
-        """Open a `.studio` document (read on the file thread); a missing or corrupt file leaves the current
-        document as it is and shows why. Returns the job, or None when the user kept the current document."""
+    def open_path(self, path: Path, *, confirm: bool = True) -> Future | None:
+        """Open a `.studio` document (read on the history thread) at its newest revision; a missing or corrupt
+        file leaves the current document as it is and shows why. None when the user kept the current document."""
         if confirm and not self.confirm_discard():
             return None
         path = Path(path)
-        return self.io.submit(
-            lambda _report, _cancel: document_storage.load_document(path),
-            on_finished=lambda document: self._opened(document, path),
-            on_failed=lambda error: self._failed(error, title="Open document"),
-        )
+        return self.window.history.open_file(path, done=self._opened,
+                                             failed=lambda error: self._failed(error, title="Open document"))
 
-    def _opened(self, document: Document, path: Path) -> None:
-        self._show(document, path=path)
-        self._remember(path)
-        self.window.show_status(f"Opened {path.name}")
+    def _opened(self, log: DocumentLog, read: DocumentRead) -> None:
+        self.show_read(read, path=log.path)
+        self.window.history.activate(log)
+        self._remember(log.path)
+        self.window.show_status(f"Opened {log.path.name}")
 
-    def save(self) -> JobHandle | None:
-        """Save to the current file (adds a snapshot to its history), or ask for one."""
+    def recover(self, path: Path, lock: QLockFile) -> Future:
+        """Show an autosave left behind by an app that did not close cleanly, as the untitled document."""
+        return self.window.history.open_file(path, autosave=True, lock=lock, done=self._recovered,
+                                             failed=lambda error: self._failed(error, title="Recover document"))
+
+    def _recovered(self, log: DocumentLog, read: DocumentRead) -> None:
+        self.show_read(read, path=None, modified=True)
+        self.window.history.activate(log)
+        self.window.show_status("Recovered the untitled document")
+
+    def show_read(self, read: DocumentRead, *, path: Path | None, modified: bool = False) -> None:
+        """Show a document read from the history (open, restore, branch switch) with its generation settings;
+        its undo history starts empty."""
+        self.window.recorder.show_settings(read.settings)
+        self._show(read.document, path=path)
+        self._set_modified(modified)
+
+    def save(self) -> Future | None:
+        """A named document is saved already (every edit is logged as it happens): wait for the last ones.
+        An untitled document asks for a name (Save As)."""
         if self.path is None:
             return self.save_as()
-        return self.save_to(self.path, replace=False)
+        self.window.recorder.flush()
+        name = self.path.name
+        return self.window.history.flush(done=lambda: self.window.show_status(f"All changes are in {name}"))
 
-    def save_as(self) -> JobHandle | None:
+    def save_as(self) -> Future | None:
         start = str(self.path or self.window.app_settings.last_folder() / "Untitled.studio")
         name, _ = QFileDialog.getSaveFileName(self.window, "Save document as", start, STUDIO_FILTER)
         if not name:
@@ -120,51 +144,55 @@ class DocumentFiles(QObject):
         path = Path(name)
         if path.suffix != ".studio":
             path = path.with_suffix(".studio")
-        return self.save_to(path, replace=True)
+        return self.save_to(path)
 
-    def save_to(self, path: Path, *, replace: bool = True) -> JobHandle:
-        """Write the document to `path` on the file thread; on failure the document and its path stay as they
-        were and the message bar says why. `replace` False adds to the history of the file already there."""
+    def save_to(self, path: Path, *, wait: bool = False) -> Future:
+        """Copy the document's history to `path` on the history thread and keep logging there; on failure the
+        document, its file and its path stay as they were and the message bar says why. `wait` blocks until
+        done (used when closing)."""
         path = Path(path)
-        document = self.window.document
-        document.finish_strokes()
-        document = document_storage.detached_copy(document)
-        edits_at_start = self._edits
-        return self.io.submit(
-            lambda _report, _cancel: document_storage.save_document(document, path, replace=replace),
-            on_finished=lambda _result: self._saved(path, edits_at_start),
-            on_failed=lambda error: self._failed(error, title="Save document"),
-        )
+        self.window.document.finish_strokes()
+        self.window.recorder.flush()
+        fallback = None  # no autosave file (it could not be made): the new file starts from the document
+        if self.window.history.current is None:
+            fallback = (document_storage.detached_copy(self.window.document), self.window.recorder.current_fields())
+        if wait:
+            future = self.window.history.save_as(path, done=None, failed=lambda _error: None, fallback=fallback)
+            try:
+                self._saved(future.result())
+            except Exception as exc:  # noqa: BLE001 - shown to the user; the caller reads the future
+                self._failed(exc, title="Save document")
+            return future
+        return self.window.history.save_as(path, done=self._saved, fallback=fallback,
+                                           failed=lambda error: self._failed(error, title="Save document"))
 
-    def _saved(self, path: Path, edits_at_start: int) -> None:
-        self.path = path
-        self._set_modified(self._edits != edits_at_start)  # edits made while saving are still unsaved
-        self._remember(path)
+    def _saved(self, log: DocumentLog) -> None:
+        self.path = log.path
+        self._set_modified(False)  # edits made while copying are logged into the new file
+        self._remember(log.path)
         self.window.update_title()
-        self.window.show_status(f"Saved {path.name}")
+        self.window.show_status(f"Saved {log.path.name}")
 
     def _failed(self, error: BaseException, *, title: str) -> None:
-        if isinstance(error, (StudioError, OSError)):
-            self.window.report_error(str(error), title=title)
-        else:
-            self.window.report_error(f"Unexpected {type(error).__name__}: {error}", title=title)
+        self.window.report_error(describe_error(error), title=title)
 
     def confirm_discard(self) -> bool:
-        """True when there are no unsaved changes or the user agrees to save (and the save worked) or drop them."""
+        """True when nothing would be lost (a named document is always saved), or the user saves the untitled
+        document (and that worked) or drops it."""
         if not self.modified or not self.window.isVisible():
             return True
         answer = QMessageBox.question(
             self.window,
             "Unsaved changes",
-            "The document has unsaved changes. Save them first?",
+            "The document has no name yet. Save it first?",
             QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
         )
         if answer == QMessageBox.StandardButton.Save:
-            handle = self.save()
-            if handle is None:
+            start = str(self.window.app_settings.last_folder() / "Untitled.studio")
+            name, _ = QFileDialog.getSaveFileName(self.window, "Save document as", start, STUDIO_FILTER)
+            if not name:
                 return False
-            self.io.wait()
-            return handle.error is None
+            return self.save_to(Path(name).with_suffix(".studio"), wait=True).exception() is None
         return answer == QMessageBox.StandardButton.Discard
 
     def _show(self, document: Document, *, path: Path | None) -> None:
@@ -177,6 +205,37 @@ class DocumentFiles(QObject):
         self.window.app_settings.add_recent_file(path)
         self.window.app_settings.set_last_folder(path.parent)
         self.window.refresh_recent_menu()
+
+    # Restore and branches ------------------------------------------------------------------------
+    def restore_revision(self, revision: int) -> Future:
+        """Show the document as it was at `revision` and log a restore (a new branch; later revisions stay).
+        The canvas's undo history starts again from the restored content."""
+        self._finish_edits()
+        return self.window.history.read_revision(revision, done=self._restored)
+
+    def _restored(self, read: DocumentRead) -> None:
+        self.show_read(read, path=self.path, modified=self.path is None)
+        self.window.history.restore(read.revision, failed=self._fork_failed)
+        self.window.show_status(f"Restored revision {read.revision} on a new branch")
+
+    def switch_branch(self, name: str) -> Future:
+        """Show the newest revision of branch `name` and log into that branch from now on."""
+        self._finish_edits()
+        return self.window.history.read_branch(name, done=lambda read: self._switched(read, name))
+
+    def _switched(self, read: DocumentRead, name: str) -> None:
+        self.show_read(read, path=self.path, modified=self.path is None)
+        self.window.history.switch_branch(name, failed=self._fork_failed)
+        self.window.show_status(f"Switched to branch {name}")
+
+    def _finish_edits(self) -> None:
+        self.window.document.finish_strokes()
+        self.window.recorder.flush()
+
+    def _fork_failed(self, error: BaseException) -> None:
+        """The canvas shows another revision but the file did not follow: log the canvas as it is."""
+        self._failed(error, title="History")
+        self.window.recorder.log_snapshot()
 
     # Import / export -----------------------------------------------------------------------------
     def import_image_dialog(self) -> None:

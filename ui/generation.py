@@ -2,14 +2,15 @@
 
 The GUI thread only builds the request (control maps are copied from the document) and shows progress; model
 loading and the denoising loop run in `JobRunner`'s thread. Errors arrive as one clear sentence with what to do.
-Other areas listen to `finished(result, entries)` (e.g. to log generations in the history store).
+Every run, finished, cancelled or failed, is logged in the worker thread through `log_generation` (the window
+sets it to the history recorder's); the gallery entries carry the logged generation's id for feedback.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 from PIL import Image
@@ -63,6 +64,8 @@ class GenerationController(QObject):
         self._engine: Engine | None = None  # created and used on the worker thread only
         self.job: JobHandle | None = None
         self._cancel: CancelToken | None = None
+        # Worker thread: log(request, result=..., error=...) -> history event id or None.
+        self.log_generation: Callable[..., int | None] | None = None
         self.panel.generate_requested.connect(self.generate)
         self.panel.cancel_requested.connect(self.cancel)
         self.panel.models_requested.connect(window.show_models_guide)
@@ -135,9 +138,17 @@ class GenerationController(QObject):
         cancel = CancelToken()
         self._cancel = cancel
 
-        def job(report, _cancel_event) -> GenerationResult:
-            engine = self._engine_for(settings)
-            return engine.generate(request, on_progress=lambda p: report(_progress_message(p)), cancel=cancel)
+        log = self.log_generation
+
+        def job(report, _cancel_event) -> tuple[GenerationResult, int | None]:
+            try:
+                engine = self._engine_for(settings)
+                result = engine.generate(request, on_progress=lambda p: report(_progress_message(p)), cancel=cancel)
+            except BaseException as exc:
+                if log is not None:
+                    log(request, error=exc)
+                raise
+            return result, None if log is None else log(request, result=result)
 
         self.panel.set_running(True)
         self.job = self.window.runner.submit(
@@ -167,7 +178,8 @@ class GenerationController(QObject):
         self.panel.show_progress(step=message["step"], total=message["total"], preview=message["preview"])
         self.progress.emit(message["step"], message["total"])
 
-    def _on_finished(self, result: GenerationResult, *, model: str | None) -> None:
+    def _on_finished(self, outcome: tuple[GenerationResult, int | None], *, model: str | None) -> None:
+        result, history_id = outcome
         self.panel.set_running(False)
         self.panel.show_seed_used(result.seed)
         if result.cancelled:
@@ -182,6 +194,7 @@ class GenerationController(QObject):
                 models=list(result.models),
                 index_in_batch=index,
                 timings=dict(result.timings),
+                history_id=history_id,
             )
             for index, (image, seed) in enumerate(zip(result.images, result.seeds))
         ]

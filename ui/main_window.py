@@ -1,6 +1,7 @@
 """The main window: the canvas in the centre, docked panels, menus, tool bars and the status bar.
 
-Other panels plug in with `add_panel(name, widget)`: "history" starts as a placeholder.
+Other panels plug in with `add_panel(name, widget)`. Every edit is logged into the document's history file as it
+is made (`history` session, `recorder`); the History panel browses, restores and branches it.
 Everything a menu does is also a method (`new_document`, `files.open_path`, `generation.generate`...), so tests
 and scripts drive the same code as the user.
 """
@@ -19,14 +20,17 @@ from ui.chat_controller import ChatController
 from ui.dialogs.models_guide import ModelsGuideDialog
 from ui.files import DocumentFiles
 from ui.generation import GenerationController
+from ui.history_recorder import HistoryRecorder
+from ui.history_recovery import offer_recovery
+from ui.history_session import HistorySession
 from ui.layer_commands import LayerCommands
 from ui.menus import build_menus
 from ui.message_bar import MessageBar
 from ui.panels.chat import ChatPanel
 from ui.panels.gallery import GalleryPanel
 from ui.panels.generate import GeneratePanel
+from ui.panels.history import HistoryPanel
 from ui.panels.layers import LayersPanel
-from ui.panels.placeholder import PlaceholderPanel
 from ui.settings import AppSettings, default_settings
 from ui.tool_actions import install_tools
 from ui.undo import UndoActions
@@ -63,6 +67,7 @@ class MainWindow(QMainWindow):
         self.runner = JobRunner(self)
         self.document: Document | None = None
         self.docks: dict[str, QDockWidget] = {}
+        self.history = HistorySession(self.paths.autosave_dir, self)  # the document's history file and thread
 
         self.view = CanvasView()
         self.message_bar = MessageBar()
@@ -85,7 +90,8 @@ class MainWindow(QMainWindow):
         self.add_panel("generate", self.generate_panel, title="Generate")
         self.chat_panel = ChatPanel()
         self.add_panel("assistant", self.chat_panel, title="Assistant")
-        self.add_panel("history", PlaceholderPanel("The revision history will appear here."), title="History")
+        self.history_panel = HistoryPanel(self.history)
+        self.add_panel("history", self.history_panel, title="History")
         self.add_panel("gallery", self.gallery_panel, title="Gallery")
         # One tabbed group only: Qt leaves a stray tab bar on screen when two groups are tabified at start-up.
         self.tabifyDockWidget(self.docks["generate"], self.docks["assistant"])
@@ -98,6 +104,9 @@ class MainWindow(QMainWindow):
         self.layer_commands = LayerCommands(self)
         self.models_guide: ModelsGuideDialog | None = None
         self.generation = GenerationController(self)
+        self.recorder = HistoryRecorder(self.history, panel=self.generate_panel, gallery=self.gallery_panel,
+                                        parent=self)
+        self.generation.log_generation = self.recorder.log_generation
         self.chat = ChatController(self, self.chat_panel)
         build_menus(self)
         self.layers_panel.add_actions([self.commands[key] for key in (
@@ -106,10 +115,11 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._connect()
 
+        self.generation.reload_models()
         self.files.watch_new(document if document is not None else Document(512, 512))
         self.view.set_tool("brush")
         self._restore_layout()
-        self.generation.reload_models()
+        self.recovery = offer_recovery(self)
 
     # Panels --------------------------------------------------------------------------------------
     def add_panel(
@@ -159,6 +169,12 @@ class MainWindow(QMainWindow):
         self.view.zoom_changed.connect(lambda zoom: self.zoom_label.setText(f"{zoom * 100:.0f}%"))
         self.view.tool_changed.connect(self._tool_changed)
         self.layers_panel.current_changed.connect(self._layer_picked)
+        self.history.error.connect(lambda text: self.report_error(text, title="History"))
+        self.history_panel.restore_requested.connect(self.files.restore_revision)
+        self.history_panel.branch_requested.connect(self.files.switch_branch)
+        self.history_panel.feedback_requested.connect(
+            lambda generation, result, verdict, rating, comment: self.recorder.log_feedback(
+                generation, result=result, verdict=verdict, rating=rating, comment=comment))
 
     # Document ------------------------------------------------------------------------------------
     def set_document(self, document: Document) -> None:
@@ -166,6 +182,7 @@ class MainWindow(QMainWindow):
         self.document = document
         self.view.set_document(document)
         self.layers_panel.set_document(document)
+        self.recorder.bind(document)
         self.undo.bind(document.history)
         self.generate_panel.undo_history = document.history
         if self.view.tool is not None:
@@ -230,5 +247,7 @@ class MainWindow(QMainWindow):
         self.generation.cancel()
         self.chat.shutdown()
         self.runner.wait(10_000)
+        self.recorder.flush()
+        self.history.close()
         self.save_layout()
         super().closeEvent(event)

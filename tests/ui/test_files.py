@@ -1,4 +1,5 @@
-"""File commands: save and open `.studio` documents, bad files, import a reference, export control maps."""
+"""File commands: import a reference, export control maps and the canvas (saving and opening `.studio`
+documents: test_history_files.py)."""
 
 from __future__ import annotations
 
@@ -6,59 +7,6 @@ import numpy as np
 from PIL import Image
 
 from studio.imageio import load_rgb
-
-
-def _wait(qtbot, handle) -> None:
-    qtbot.waitUntil(lambda: handle.done_event.is_set(), timeout=20_000)
-    qtbot.wait(50)  # let the queued callbacks run
-
-
-def test_save_then_open_round_trip(qtbot, window, tmp_path):
-    document = window.document
-    document.edge.stroke([(20, 20), (200, 100)], width=6)
-    document.pose.add_template("standing")
-    document.depth.fill(0.25)
-    document.depth.opacity = 0.3
-    assert window.files.modified and window.isWindowModified()
-    path = tmp_path / "poster.studio"
-    _wait(qtbot, window.files.save_to(path))
-    assert path.exists() and not window.files.modified
-    assert window.files.path == path and "poster" in window.windowTitle()
-    window.new_document(256, 128)
-    assert window.document.size == (256, 128)
-    _wait(qtbot, window.files.open_path(path, confirm=False))
-    opened = window.document
-    assert opened is not document
-    assert np.array_equal(opened.edge.data, document.edge.data)
-    assert len(opened.pose.people) == 1 and abs(opened.depth.opacity - 0.3) < 1e-9
-    assert window.layers_panel.rows["depth"].opacity.value() == 30
-    assert window.app_settings.recent_files()[0] == path.resolve()
-    # Save again into the same file: its history keeps both snapshots.
-    opened.edge.clear()
-    _wait(qtbot, window.files.save())
-    from studio.history.store import HistoryStore
-
-    with HistoryStore.open(path, readonly=True) as store:
-        assert sum(1 for event in store.events() if event.kind == "snapshot") == 2
-
-
-def test_opening_a_corrupt_file_keeps_the_document(qtbot, window, tmp_path):
-    bad = tmp_path / "bad.studio"
-    bad.write_bytes(b"this is not a studio document" * 10)
-    window.document.edge.stroke([(10, 10), (50, 50)])
-    before = window.document
-    _wait(qtbot, window.files.open_path(bad, confirm=False))
-    assert window.document is before
-    assert window.message_bar.kind == "error" and "bad.studio" in window.message_bar.text()
-    _wait(qtbot, window.files.open_path(tmp_path / "missing.studio", confirm=False))
-    assert window.document is before
-
-
-def test_failed_save_keeps_path_and_modified_flag(qtbot, window, tmp_path):
-    window.document.edge.stroke([(10, 10), (50, 50)])
-    _wait(qtbot, window.files.save_to(tmp_path / "no-such-folder" / "x.studio"))
-    assert window.files.path is None and window.files.modified
-    assert window.message_bar.kind == "error"
 
 
 def test_import_reference_image_and_edges_from_it(qtbot, window, tmp_path):

@@ -24,6 +24,7 @@ class GalleryEntry:
     index_in_batch: int = 0
     rating: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    history_id: int | None = None  # the generation's event id in the document history (for feedback)
     entry_id: int = field(default_factory=lambda: next(_ids))
 
     def describe(self) -> str:

@@ -59,6 +59,7 @@ class GeneratePanel(QWidget):
     generate_requested = Signal()
     cancel_requested = Signal()
     models_requested = Signal()
+    settings_changed = Signal()  # any field changed (typing, spin boxes, controls, set_settings)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -85,6 +86,7 @@ class GeneratePanel(QWidget):
         outer.addLayout(self._build_run_area())
         self.set_settings(GenerationSettings())
         self.set_running(False)
+        self._connect_changes()
 
     # Building ------------------------------------------------------------------------------------
     def _build_model_row(self) -> QHBoxLayout:
@@ -185,6 +187,18 @@ class GeneratePanel(QWidget):
         self.message_bar = MessageBar()
         layout.addWidget(self.message_bar)
         return layout
+
+    def _connect_changes(self) -> None:
+        changed = lambda *_args: self.settings_changed.emit()  # noqa: E731 - the signals carry different values
+        for box in (self.prompt_edit, self.negative_edit):
+            box.textChanged.connect(changed)
+        for spin in (self.width_spin, self.height_spin, self.steps_spin, self.guidance_spin, self.batch_spin):
+            spin.valueChanged.connect(changed)
+        self.seed_edit.textChanged.connect(changed)
+        self.random_seed_check.toggled.connect(changed)
+        for combo in (self.model_combo, self.scheduler_combo):
+            combo.currentIndexChanged.connect(changed)
+        self.control_table.changed.connect(changed)
 
     # State ---------------------------------------------------------------------------------------
     def settings(self) -> GenerationSettings:

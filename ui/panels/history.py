@@ -133,13 +133,15 @@ class HistoryPanel(QWidget):
             self._stale = True
             return
         self._loading, self._stale = True, False
-        kinds = KIND_FILTERS[self.kind_combo.currentText()]
-        text = self.search_edit.text()
+        kinds, text = self._filters()
         known = frozenset(self._icons)
         self.session.submit(
             lambda: load_timeline(self.session.store, kinds=kinds, text=text, known_thumbnails=known),
             done=self._show_timeline, failed=self._load_failed,
         )
+
+    def _filters(self) -> tuple[tuple[str, ...] | None, str]:
+        return KIND_FILTERS[self.kind_combo.currentText()], self.search_edit.text()
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -153,7 +155,7 @@ class HistoryPanel(QWidget):
 
     def _show_timeline(self, timeline: Timeline) -> None:
         self._loading = False
-        if self._stale:  # filters or the store changed while reading
+        if self._stale or (timeline.kinds, timeline.text) != self._filters():  # changed while reading
             self.refresh()
             return
         for hash_, image in timeline.thumbnails.items():

@@ -47,6 +47,8 @@ class TimelineRow:
 
 @dataclass(frozen=True)
 class Timeline:
+    kinds: tuple[str, ...] | None  # the filter it was read with
+    text: str
     branches: list[str]
     current: str
     head: int
@@ -132,7 +134,8 @@ def load_timeline(store: HistoryStore, *, kinds: tuple[str, ...] | None, text: s
                         summary=summarize(events.get(r.event) or store.event(r.event)), thumbnail=thumbnails[r.id])
             for r in shown]
     wanted = {row.thumbnail for row in rows if row.thumbnail is not None} - known_thumbnails
-    return Timeline(branches=[branch.name for branch in store.branches()], current=current.name,
+    return Timeline(kinds=kinds, text=text, branches=[branch.name for branch in store.branches()],
+                    current=current.name,
                     head=current.head, rows=rows, matched=len(chosen),
                     thumbnails={hash_: store.image(hash_) for hash_ in wanted})
 

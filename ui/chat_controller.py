@@ -162,11 +162,9 @@ class ChatController(QObject):
 
     # History ---------------------------------------------------------------------------------------
     def _log(self, turn: ChatTurn) -> None:
-        """Log the turn to the open document's history store (a no-op while no store is open)."""
-        recorder = getattr(self.window, "recorder", None)
-        if recorder is not None:
-            recorder.log_chat_turn(message=turn.message, reply=turn.raw, tool_calls=turn.tool_calls(),
-                                   applied=turn.applied)
+        """Log the turn into the document's history file (on the history thread; the GUI does not wait)."""
+        self.window.recorder.log_chat_turn(message=turn.message, reply=turn.raw, tool_calls=turn.tool_calls(),
+                                           applied=turn.applied)
 
     def shutdown(self, msecs: int = 10_000) -> bool:
         """Stop a reply and wait for the assistant's thread (the window is closing)."""

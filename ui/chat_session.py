@@ -77,13 +77,16 @@ class ChatSession(QObject):
         self.today: date | None = None  # fixes the Calendar's date (tests, screenshots); None: the real date
         self.max_new_tokens = MAX_NEW_TOKENS
         self.job: JobHandle | None = None
+        self._replying = False  # GUI thread: set when a reply starts, cleared once its end has been signalled
         self._assistant: Assistant | None = None  # touched only in the worker thread
         self._loaded_path: Path | None = None
         self._lock = threading.Lock()
 
     @property
     def busy(self) -> bool:
-        return self.job is not None and self.job.running
+        """A reply is being written, or its end has not been signalled yet (so its last messages cannot be
+        mistaken for the next reply's)."""
+        return self._replying
 
     @property
     def loaded(self) -> bool:
@@ -108,7 +111,8 @@ class ChatSession(QObject):
             return assistant.generate_reply(messages, on_token=report, stop=stop, today=today,
                                             max_new_tokens=limit)
 
-        self.job = self.runner.submit(job, on_progress=self._on_progress, on_finished=self.reply_finished.emit,
+        self._replying = True
+        self.job = self.runner.submit(job, on_progress=self._on_progress, on_finished=self._on_finished,
                                       on_failed=self._on_failed)
         return True
 
@@ -146,7 +150,12 @@ class ChatSession(QObject):
         elif isinstance(message, (_Status, _Loaded)):
             self.status.emit(message.text)
 
+    def _on_finished(self, reply: Reply) -> None:
+        self._replying = False
+        self.reply_finished.emit(reply)
+
     def _on_failed(self, error: BaseException) -> None:
+        self._replying = False
         if isinstance(error, ModelLoadError):
             self.status.emit("No model loaded.")
             self.model_failed.emit(str(error))

@@ -1,7 +1,7 @@
-"""Tool calls drawn as chips inside reply text: a rounded, tinted inline box reading `Calculator(1080 * 5 / 4) → 1350`.
+"""Tool calls drawn as chips in reply text: a rounded, tinted inline box reading `Calculator(1080 * 5 / 4) → 1350`.
 
 A chip is a custom inline object of the reply's `QTextDocument` (`ChipPainter`, a `QTextObjectInterface`): it
-flows and wraps with the words around it, sits on the text line, and is painted here. `write_reply` turns a raw
+flows and wraps with the words around it, sits on the text line, and is painted here. `split_reply` turns a raw
 reply (the model's text with call markup, parsed by `studio.assistant.calls`) into text and chips; a call still
 being written shows as a pending chip, so the markup never flashes on screen while the reply streams in.
 """

@@ -61,6 +61,7 @@ class HistorySession(QObject):
     error = Signal(str)  # a history job failed; the message says why
     committed = Signal(object)  # studio.history.writer.Appended: an event is in the file
     active_changed = Signal(object)  # DocumentLog: the file that now receives the events
+    head_moved = Signal()  # a restore or branch switch changed the current branch
     _deliver = Signal(object)  # a callable to run on the GUI thread
 
     def __init__(self, autosave_dir: Path, parent: QObject | None = None) -> None:
@@ -272,6 +273,7 @@ class HistorySession(QObject):
         def done(appended: Any) -> None:
             if appended is not None:
                 self.committed.emit(appended)
+            self.head_moved.emit()
 
         return self.submit(job, done=done, failed=failed)
 

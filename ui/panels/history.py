@@ -96,6 +96,7 @@ class HistoryPanel(QWidget):
         self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS, timeout=self.refresh)
         session.committed.connect(lambda _appended: self._refresh_timer.start())
         session.active_changed.connect(lambda _log: self._refresh_timer.start())
+        session.head_moved.connect(self._refresh_timer.start)
         self._selection_changed()
 
     def _build_filters(self) -> QVBoxLayout:

@@ -95,15 +95,21 @@ class GraphedForward:
             return self._replay(captured, args, kwargs) if captured is not None else warm_output
 
     def _warm_up(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        """Two eager runs on a side stream (lazy init, cuDNN autotuning); returns the last output."""
+        """Two eager runs on a side stream (lazy init, cuDNN autotuning); returns the last output, made safe to use
+        (and free) on the caller's stream."""
         import torch
+        from torch.utils._pytree import tree_leaves
 
+        caller = torch.cuda.current_stream()
         side = torch.cuda.Stream()
-        side.wait_stream(torch.cuda.current_stream())
+        side.wait_stream(caller)
         with torch.cuda.stream(side):
             for _ in range(2):
                 output = self.eager(*args, **kwargs)
-        torch.cuda.current_stream().wait_stream(side)
+        caller.wait_stream(side)
+        for leaf in tree_leaves(output):
+            if isinstance(leaf, torch.Tensor):
+                leaf.record_stream(caller)
         return output
 
     def _capture(self, signature: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[_Captured | None, Any]:

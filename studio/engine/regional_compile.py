@@ -19,8 +19,10 @@ How it runs:
   that starts during it; a compile that started in a pause may still overlap the next run.
 - Time bound: a burst of compiling (from an empty queue until it is empty again) stops starting new graphs once
   it has spent `budget_s` seconds; the signatures left over stay eager for good, and the status says so.
-- Graphs compile with static shapes (`dynamic=False`); the dynamo recompile limit is raised so the few dozen
-  shape variants of one block class all get compiled code.
+- Graphs compile with static shapes (`dynamic=False`) in TorchInductor's default mode (no max-autotune: its
+  compile time is what this design avoids), 1x1 convolutions as matrix products; the dynamo recompile limit is
+  raised so the few dozen shape variants of one block class all get compiled code. (These settings are per thread
+  in recent torch versions, so the worker sets them itself.)
 - `foreground_compiles` counts compiles that ran on any other thread than a worker (it should stay 0: it is the
   proof that no generation waited for a compile).
 """
@@ -256,19 +258,28 @@ class RegionalCompiler:
             self._thread.start()
 
     def _work(self) -> None:
-        import torch._dynamo
-
-        _install_compile_watch()  # here, not earlier: importing dynamo would slow the first (eager) image
-        # Dynamo's settings are per thread in recent torch versions: raise the limit where the compiling happens.
-        config = torch._dynamo.config
-        config.recompile_limit = max(config.recompile_limit, RECOMPILE_LIMIT)
-        config.accumulated_recompile_limit = max(config.accumulated_recompile_limit, 16 * RECOMPILE_LIMIT)
         try:
             self._serve()
         finally:
             _worker_threads.discard(threading.current_thread())
 
+    def _configure(self) -> None:
+        """Compiler settings for this thread, made before its first compile (importing dynamo and inductor takes
+        seconds, so it waits for the engine's first pause rather than slowing the first, eager image)."""
+        import torch._dynamo
+
+        _install_compile_watch()
+        # Dynamo's settings are per thread in recent torch versions: raise the limit where the compiling happens.
+        config = torch._dynamo.config
+        config.recompile_limit = max(config.recompile_limit, RECOMPILE_LIMIT)
+        config.accumulated_recompile_limit = max(config.accumulated_recompile_limit, 16 * RECOMPILE_LIMIT)
+        if self.backend == "inductor":
+            import torch._inductor.config as inductor_config
+
+            inductor_config.conv_1x1_as_mm = True  # 1x1 convolutions as matrix products (diffusers' advice)
+
     def _serve(self) -> None:
+        configured = False
         while True:
             with self._cond:
                 while not self._queue and not self._closing:
@@ -285,6 +296,9 @@ class RegionalCompiler:
                 self._finish(job, ok=False, seconds=0.0, skipped=True)
                 continue
             started = time.perf_counter()
+            if not configured:
+                self._configure()
+                configured = True
             ok, error = self._warm(job)
             self._finish(job, ok=ok, seconds=time.perf_counter() - started, error=error)
 

@@ -332,7 +332,8 @@ def test_cuda_auto_speedups_match_eager_fp16(tiny_sd15, tmp_path):
     request = tiny_request(width=128, height=128, steps=6)
     plain, _ = _cuda_engine(tiny_sd15, None)
     reference = plain.generate(request).images[0]
-    options = AccelOptions.auto("cuda", compile_cache_dir=str(tmp_path / "compile"), compile_budget_s=120)
+    options = AccelOptions.auto("cuda", compile_cache_dir=str(tmp_path / "compile"), compile_budget_s=120,
+                                compile_regions=("BasicTransformerBlock",))  # a few graphs: a short test
     engine, accelerator = _cuda_engine(tiny_sd15, options)
     first = engine.generate(request).images[0]
     assert psnr(reference, first) >= 30.0
@@ -375,6 +376,22 @@ def test_cuda_graph_replay_equals_eager_forward(tiny_sd15):
     assert graphed.captures == 1 and graphed.replays == 3
     for a, b in zip(eager, replayed):
         torch.testing.assert_close(a, b, rtol=1e-2, atol=1e-2)
+
+
+def test_accel_command_line(tmp_path, monkeypatch, capsys):
+    from studio.cli import main
+
+    monkeypatch.setenv("STUDIO_CACHE_DIR", str(tmp_path / "cache"))
+    assert main(["accel", "show", "--device", "cuda", "--free-gb", "7.5", "--family", "sdxl"]) == 0
+    out = capsys.readouterr().out
+    assert '"cuda_graphs": true' in out and "memory plan for sdxl: sequential_offload" in out
+    assert "compile and CUDA graphs off" in out and str(tmp_path / "cache") in out
+    assert main(["accel", "show", "--device", "cuda", "--free-gb", "70"]) == 0
+    assert "memory plan for sd1: full" in capsys.readouterr().out
+    folder = default_compile_cache_dir()
+    folder.mkdir(parents=True)
+    (folder / "x").write_text("x")
+    assert main(["accel", "clear-cache"]) == 0 and not folder.exists()
 
 
 # ------------------------------------------------------------------------------------------ benchmark

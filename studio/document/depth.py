@@ -7,11 +7,13 @@ import math
 import cv2
 import numpy as np
 
-from studio.document.brush import DabKernel, dab_positions, smooth_patch
+from studio.document.brush import DabKernel, check_pressure, dab_kernel, dab_positions, smooth_patch
 from studio.document.errors import DocumentError
+from studio.document.events import Region
 from studio.document.raster import RasterEdit, RasterLayer, clip_region
 
 DEPTH_MODES = ("set", "raise", "lower", "smooth")
+MIN_RADIUS = 0.5  # light pen pressure never makes a dab smaller than this (pixels)
 
 
 def _check_unit(name: str, value: float) -> float:
@@ -26,7 +28,8 @@ class _DepthStroke:
 
     set/raise/lower act like a brush with "opacity": the stroke's coverage is the maximum of its dab
     weights, and each pixel becomes f(depth before the stroke, coverage), so overlapping dabs of one
-    stroke do not pile up. smooth blends each dab towards a Gaussian blur of the current depth.
+    stroke do not pile up. smooth blends each dab towards a Gaussian blur of the current depth. Pen
+    pressure scales each dab's radius.
     """
 
     def __init__(self, edit: RasterEdit, *, mode: str, radius: float, hardness: float, strength: float, value: float):
@@ -36,37 +39,41 @@ class _DepthStroke:
         self.hardness = hardness
         self.strength = strength
         self.value = value
-        self.last: tuple[float, float] | None = None
-        self.kernel = DabKernel(radius, hardness)
+        self.last: tuple[float, float, float] | None = None  # x, y, dab radius
+        self.kernel = DabKernel(radius, hardness)  # full pressure; lighter dabs use `dab_kernel`
         self.coverage = edit.layer.stroke_coverage() if mode != "smooth" else None
-        self.spacing = max(1.0, radius * 0.25)
-        self.sigma = max(0.5, radius / 4.0)
 
-    def add_point(self, x: float, y: float):
-        points = [(x, y)] if self.last is None else dab_positions(self.last, (x, y), self.spacing)
-        self.last = (x, y)
+    def add_point(self, x: float, y: float, pressure: float):
+        radius = max(MIN_RADIUS, self.radius * pressure)
+        if self.last is None:
+            dabs = [(x, y, radius)]
+        else:
+            dabs = dab_positions(self.last, (x, y, radius), max(1.0, min(self.last[2], radius) * 0.25))
+        self.last = (x, y, radius)
         touched = None
-        for px, py in points:
-            region = self._dab(px, py)
+        for px, py, pr in dabs:
+            region = self._dab(px, py, pr)
             if region is not None:
                 touched = region if touched is None else (
                     min(touched[0], region[0]), min(touched[1], region[1]),
                     max(touched[2], region[2]), max(touched[3], region[3]))
         return touched
 
-    def _dab(self, x: float, y: float):
+    def _dab(self, x: float, y: float, radius: float):
         layer = self.edit.layer
-        full, _, _ = self.kernel.place(x, y)
+        kernel = self.kernel if radius == self.radius else dab_kernel(radius, self.hardness)
+        full, _, _ = kernel.place(x, y)
         region = self.edit.touch(full)
         if region is None:
             return None
         x0, y0, x1, y1 = region
-        weights = self.kernel.clipped_weights(full, region) * self.strength
+        weights = kernel.clipped_weights(full, region) * self.strength
         view = layer.data[y0:y1, x0:x1]
         if self.mode == "smooth":
-            pad = math.ceil(2 * self.sigma)
+            sigma = max(0.5, kernel.radius / 4.0)
+            pad = math.ceil(2 * sigma)
             ox0, oy0, ox1, oy1 = clip_region((x0 - pad, y0 - pad, x1 + pad, y1 + pad), layer.width, layer.height)
-            blurred = smooth_patch(layer.data[oy0:oy1, ox0:ox1], self.sigma)
+            blurred = smooth_patch(layer.data[oy0:oy1, ox0:ox1], sigma)
             blurred = blurred[y0 - oy0 : y1 - oy0, x0 - ox0 : x1 - ox0]
             view += (blurred - view) * weights
             return region
@@ -91,8 +98,9 @@ class _DepthStroke:
 
 
 class DepthLayer(RasterLayer):
-    """float32 depth in [0, 1] (1 = nearest). Edits: brush (set, raise, lower, smooth) with soft falloff,
-    linear and radial gradients, fill, blur, and replacing the map (import or estimation)."""
+    """float32 depth in [0, 1] (1 = nearest). Edits: brush (set, raise, lower, smooth) with soft falloff and
+    pen pressure, linear and radial gradients, fill (all or a connected region), blur, and replacing the
+    map (import or estimation)."""
 
     name = "depth"
     dtype = np.float32
@@ -146,13 +154,15 @@ class DepthLayer(RasterLayer):
         self._stroke = _DepthStroke(edit, mode=mode, radius=radius, hardness=hardness, strength=strength, value=value)
         self.history.register_open_edit(self.end_stroke)
 
-    def add_point(self, x: float, y: float) -> None:
-        """Extend the stroke to (x, y); emits a pixels event for the touched rectangle only."""
+    def add_point(self, x: float, y: float, *, pressure: float = 1.0) -> None:
+        """Extend the stroke to (x, y), where the brush radius is `pressure` (0..1) times the stroke radius
+        (at least 0.5 px), changing linearly from the previous point. Emits a pixels event for the touched
+        rectangle only."""
         if self._stroke is None:
             raise DocumentError("add_point() needs begin_stroke() first.")
         if not (math.isfinite(x) and math.isfinite(y)):
             raise DocumentError("Stroke points must be finite numbers.")
-        region = self._stroke.add_point(float(x), float(y))
+        region = self._stroke.add_point(float(x), float(y), check_pressure(pressure))
         if region is not None:
             self.emit_pixels(region)
 
@@ -165,11 +175,13 @@ class DepthLayer(RasterLayer):
         stroke.finish()
 
     def stroke(self, points, **brush) -> None:
-        """Paint a whole polyline as one stroke (keyword arguments as in begin_stroke)."""
+        """Paint a whole polyline as one stroke (keyword arguments as in begin_stroke). Points are (x, y) or
+        (x, y, pressure)."""
         self.begin_stroke(**brush)
         try:
-            for x, y in points:
-                self.add_point(x, y)
+            for point in points:
+                x, y, *pressure = point
+                self.add_point(x, y, pressure=pressure[0] if pressure else 1.0)
         finally:
             self.end_stroke()
 
@@ -178,6 +190,38 @@ class DepthLayer(RasterLayer):
         """Set every pixel to `value`."""
         value = _check_unit("Depth value", value)
         self.replace_data(np.full(self.data.shape, value, dtype=np.float32), "Fill depth")
+
+    def fill_region(self, x: float, y: float, *, value: float, tolerance: float = 0.0) -> Region | None:
+        """Set `value` on the 4-connected region around the pixel under (x, y) whose depth lies within
+        `tolerance` of that pixel's depth (OpenCV flood fill with a fixed range). One undo step that holds
+        only the tiles under the region; returns the region's bounding box, or None (and no undo step)
+        when no pixel changes."""
+        value = _check_unit("Depth value", value)
+        tolerance = _check_unit("Fill tolerance", tolerance)
+        if not (math.isfinite(x) and math.isfinite(y)):
+            raise DocumentError("The fill point must be finite numbers.")
+        px, py = math.floor(x), math.floor(y)
+        if not (0 <= px < self.width and 0 <= py < self.height):
+            raise DocumentError(f"The fill point ({x:g}, {y:g}) is outside the {self.width}x{self.height} document.")
+        self.check_editable()
+        self.history.finish_open_edits()  # a stroke in progress becomes its own, earlier step
+        mask = np.zeros((self.height + 2, self.width + 2), np.uint8)
+        flags = 4 | cv2.FLOODFILL_FIXED_RANGE | cv2.FLOODFILL_MASK_ONLY | (1 << 8)
+        _, _, _, (rx, ry, rw, rh) = cv2.floodFill(
+            self.data, mask, (px, py), 0.0, loDiff=tolerance, upDiff=tolerance, flags=flags
+        )
+        region = (rx, ry, rx + rw, ry + rh)
+        inside = mask[ry + 1 : ry + rh + 1, rx + 1 : rx + rw + 1].view(bool)
+        view = self.data[ry : ry + rh, rx : rx + rw]
+        target = np.float32(value)
+        if (view[inside] == target).all():
+            return None
+        edit = self.begin_edit("Fill depth region")
+        edit.touch(region)
+        view[inside] = target
+        edit.finish()
+        self.emit_pixels(region)
+        return region
 
     def linear_gradient(self, start, end, *, start_value: float = 1.0, end_value: float = 0.0) -> None:
         """Linear ramp from `start_value` at point `start` to `end_value` at `end` (constant beyond)."""

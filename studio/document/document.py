@@ -74,6 +74,18 @@ class Document:
             raise DocumentError(f"Unknown layer {name!r}; layers are {', '.join(LAYER_NAMES)}.")
         return getattr(self, name)
 
+    def copy(self) -> "Document":
+        """A detached snapshot: same size, layer content and properties, no subscribers, an empty undo history.
+
+        The edge and depth rasters are copied; the reference picture (read-only) and the pose people (a tuple
+        of immutable people) are shared, so edits of either document never show in the other. A stroke in
+        progress is copied as drawn so far. Cheap (two raster copies), so the GUI thread can make it and hand
+        it to a worker thread, e.g. for saving."""
+        copy = Document(self.width, self.height, undo_memory_limit=self.history.memory_limit)
+        for layer in self.layers:
+            copy.layer(layer.name)._copy_from(layer)
+        return copy
+
     def subscribe(self, callback: Callable[[ChangeEvent], None]) -> Callable[[], None]:
         """Call `callback(ChangeEvent)` after every change of any layer; returns an unsubscriber."""
         return self.events.subscribe(callback)

@@ -7,13 +7,13 @@ import math
 import cv2
 import numpy as np
 
+from studio.document.brush import check_pressure, swept_coverage
 from studio.document.errors import DocumentError
 from studio.document.raster import RasterEdit, RasterLayer
 
 EDGE_ON = 255
-EDGE_OFF = 0
-_SHIFT = 4  # fractional bits of the fixed-point coordinates given to cv2.line
-_SCALE = 1 << _SHIFT
+MIN_STROKE_WIDTH = 1.0  # light pen pressure never makes a stroke thinner than this (pixels)
+MAX_STROKE_WIDTH = 1024.0
 
 
 def brush_scale(width: int, height: int) -> float:
@@ -33,37 +33,46 @@ def edge_width_range(width: int, height: int) -> tuple[int, int]:
 
 
 class _EdgeStroke:
-    """A freehand stroke in progress: draws each new segment and records the touched tiles."""
+    """A freehand stroke in progress: sweeps the brush along each new segment, its width following the
+    pressure given at both ends, and composites with max (pen) or min (eraser), so parts of one stroke
+    that overlap do not pile up."""
 
-    def __init__(self, edit: RasterEdit, *, width: int, erase: bool, antialias: bool) -> None:
+    def __init__(self, edit: RasterEdit, *, width: float, erase: bool, hardness: float) -> None:
         self.edit = edit
         self.width = width
-        self.value = EDGE_OFF if erase else EDGE_ON
-        self.line_type = cv2.LINE_AA if antialias else cv2.LINE_8
-        self.last: tuple[float, float] | None = None
+        self.erase = erase
+        self.hardness = hardness
+        self.last: tuple[float, float, float] | None = None  # x, y, radius
 
-    def add_point(self, x: float, y: float):
-        start = self.last if self.last is not None else (x, y)
-        self.last = (x, y)
-        pad = self.width / 2 + 2
+    def add_point(self, x: float, y: float, pressure: float):
+        radius = max(MIN_STROKE_WIDTH, self.width * pressure) / 2
+        sx, sy, sr = self.last if self.last is not None else (x, y, radius)
+        self.last = (x, y, radius)
+        pad = max(sr, radius) + 1.5
         region = (
-            math.floor(min(start[0], x) - pad),
-            math.floor(min(start[1], y) - pad),
-            math.ceil(max(start[0], x) + pad) + 1,
-            math.ceil(max(start[1], y) + pad) + 1,
+            math.floor(min(sx, x) - pad),
+            math.floor(min(sy, y) - pad),
+            math.ceil(max(sx, x) + pad) + 1,
+            math.ceil(max(sy, y) + pad) + 1,
         )
         touched = self.edit.touch(region)
         if touched is None:
             return None
-        p0 = (round(start[0] * _SCALE), round(start[1] * _SCALE))
-        p1 = (round(x * _SCALE), round(y * _SCALE))
-        cv2.line(self.edit.layer.data, p0, p1, self.value, self.width, self.line_type, _SHIFT)
+        coverage = swept_coverage((sx, sy), (x, y), radii=(sr, radius), hardness=self.hardness, region=touched)
+        level = (coverage * EDGE_ON + 0.5).astype(np.uint8)
+        x0, y0, x1, y1 = touched
+        view = self.edit.layer.data[y0:y1, x0:x1]
+        if self.erase:
+            np.minimum(view, EDGE_ON - level, out=view)
+        else:
+            np.maximum(view, level, out=view)
         return touched
 
 
 class EdgeLayer(RasterLayer):
-    """White-on-black strokes. Edits: freehand strokes (pen or eraser), straight lines, clear, invert,
-    and setting the whole map (e.g. from Canny or scribble extraction of a picture)."""
+    """White-on-black strokes. Edits: freehand strokes (pen or eraser; width follows pen pressure per point;
+    hard or feathered edges), straight lines, clear, invert, and setting the whole map (e.g. from Canny or
+    scribble extraction of a picture)."""
 
     name = "edge"
     dtype = np.uint8
@@ -85,24 +94,35 @@ class EdgeLayer(RasterLayer):
     def stroke_active(self) -> bool:
         return self._stroke is not None
 
-    def begin_stroke(self, *, width: int | None = None, erase: bool = False, antialias: bool = False) -> None:
-        """Start a freehand stroke (one undo step). `width` in pixels, default `default_width`."""
+    def begin_stroke(self, *, width: float | None = None, erase: bool = False, hardness: float = 1.0) -> None:
+        """Start a freehand stroke (one undo step).
+
+        width: full-pressure width in pixels (default `default_width`). hardness 1 draws pure white (or black,
+        erasing) with hard edges; lower values feather the edge from hardness * width / 2 out to width / 2
+        (anti-aliased over at least one pixel)."""
         if self._stroke is not None:
             self.end_stroke()
-        width = self.default_width if width is None else int(width)
-        if not 1 <= width <= 1024:
-            raise DocumentError(f"Stroke width must be between 1 and 1024 pixels, not {width}.")
+        try:
+            width, hardness = float(self.default_width if width is None else width), float(hardness)
+        except (TypeError, ValueError) as exc:
+            raise DocumentError(f"Stroke width and hardness must be numbers, not {width!r} and {hardness!r}.") from exc
+        if not (math.isfinite(width) and MIN_STROKE_WIDTH <= width <= MAX_STROKE_WIDTH):
+            raise DocumentError(f"Stroke width must be between 1 and 1024 pixels, not {width:g}.")
+        if not (math.isfinite(hardness) and 0.0 <= hardness <= 1.0):
+            raise DocumentError(f"Edge hardness must be between 0 and 1, not {hardness}.")
         edit = self.begin_edit("Erase edges" if erase else "Draw edges")
-        self._stroke = _EdgeStroke(edit, width=width, erase=erase, antialias=antialias)
+        self._stroke = _EdgeStroke(edit, width=width, erase=erase, hardness=hardness)
         self.history.register_open_edit(self.end_stroke)
 
-    def add_point(self, x: float, y: float) -> None:
-        """Extend the stroke to (x, y) and emit a pixels event for the touched rectangle only."""
+    def add_point(self, x: float, y: float, *, pressure: float = 1.0) -> None:
+        """Extend the stroke to (x, y), where its width is `pressure` (0..1) times the stroke width (at least
+        1 px); the width changes linearly along the segment from the previous point. Emits a pixels event
+        for the touched rectangle only."""
         if self._stroke is None:
             raise DocumentError("add_point() needs begin_stroke() first.")
         if not (math.isfinite(x) and math.isfinite(y)):
             raise DocumentError("Stroke points must be finite numbers.")
-        region = self._stroke.add_point(float(x), float(y))
+        region = self._stroke.add_point(float(x), float(y), check_pressure(pressure))
         if region is not None:
             self.emit_pixels(region)
 
@@ -114,18 +134,20 @@ class EdgeLayer(RasterLayer):
         self.history.unregister_open_edit(self.end_stroke)
         stroke.edit.finish()
 
-    def stroke(self, points, *, width: int | None = None, erase: bool = False, antialias: bool = False) -> None:
-        """Draw a whole polyline as one stroke (convenience for scripts and tests)."""
-        self.begin_stroke(width=width, erase=erase, antialias=antialias)
+    def stroke(self, points, *, width: float | None = None, erase: bool = False, hardness: float = 1.0) -> None:
+        """Draw a whole polyline as one stroke (convenience for scripts and tests). Points are (x, y) or
+        (x, y, pressure)."""
+        self.begin_stroke(width=width, erase=erase, hardness=hardness)
         try:
-            for x, y in points:
-                self.add_point(x, y)
+            for point in points:
+                x, y, *pressure = point
+                self.add_point(x, y, pressure=pressure[0] if pressure else 1.0)
         finally:
             self.end_stroke()
 
-    def draw_line(self, start, end, *, width: int | None = None, erase: bool = False, antialias: bool = False) -> None:
+    def draw_line(self, start, end, *, width: float | None = None, erase: bool = False, hardness: float = 1.0) -> None:
         """Draw a straight line from `start` to `end` (one undo step)."""
-        self.stroke([start, end], width=width, erase=erase, antialias=antialias)
+        self.stroke([start, end], width=width, erase=erase, hardness=hardness)
 
     # -- whole-layer operations ------------------------------------------------------------------
     def clear(self) -> None:

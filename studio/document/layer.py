@@ -85,6 +85,11 @@ class Layer:
         if "locked" in props:
             self.locked = props["locked"]
 
+    def _copy_from(self, source: "Layer") -> None:
+        """Take `source`'s content and properties without events or an undo step (for `Document.copy`,
+        on a fresh layer only). Subclasses add their content."""
+        self._visible, self._opacity, self._locked = source._visible, source._opacity, source._locked
+
     def _set_property(self, prop: str, value) -> None:
         if getattr(self, f"_{prop}") == value:
             return

@@ -58,6 +58,10 @@ class PoseLayer(Layer):
     def __len__(self) -> int:
         return len(self._people)
 
+    def _copy_from(self, source: "PoseLayer") -> None:
+        super()._copy_from(source)
+        self._people = source._people  # a tuple of immutable people
+
     # -- plumbing --------------------------------------------------------------------------------
     def _assign(self, people: tuple[Person, ...]) -> None:
         self._people = people

@@ -130,6 +130,10 @@ class RasterLayer(Layer):
         self.data = np.zeros((context.height, context.width), dtype=self.dtype)
         self._scratch: np.ndarray | None = None
 
+    def _copy_from(self, source: "RasterLayer") -> None:
+        super()._copy_from(source)
+        self.data = source.data.copy()
+
     def checkout_scratch(self) -> np.ndarray:
         """A layer-sized buffer for an edit's original pixels (reused; a new one if it is in use)."""
         scratch, self._scratch = self._scratch, None

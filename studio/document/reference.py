@@ -44,6 +44,10 @@ class ReferenceLayer(Layer):
     def image(self) -> np.ndarray | None:
         return self._image
 
+    def _copy_from(self, source: "ReferenceLayer") -> None:
+        super()._copy_from(source)
+        self._image = source._image  # read-only: set_image stores a frozen copy
+
     def _assign(self, image: np.ndarray | None) -> None:
         self._image = image
         self.emit(ChangeEvent(self.name, PIXELS, None))

@@ -5,6 +5,7 @@ import pytest
 
 from studio.document import ChangeEvent, Document, DocumentError, LayerLockedError
 from studio.document.history import CompoundStep, UndoHistory, UndoStep
+from studio.document.serialize import document_to_files
 from studio.errors import StudioError
 
 
@@ -244,3 +245,43 @@ def test_reference_layer_set_clear_undo():
     with pytest.raises(DocumentError):
         doc.reference.set_image(np.zeros((30, 41, 3), np.uint8))
     assert doc.reference.opacity == 0.5
+
+
+def test_copy_is_a_detached_snapshot_without_history_or_subscribers():
+    doc = Document(96, 64, undo_memory_limit=10_000_000)
+    doc.reference.set_image(np.random.default_rng(0).integers(0, 256, (64, 96, 3), dtype=np.uint8))
+    doc.edge.draw_line((5, 5), (90, 60), width=3)
+    doc.depth.radial_gradient((48, 32), 30)
+    doc.pose.add_template("walking", height=50)
+    doc.depth.opacity, doc.pose.visible, doc.edge.locked = 0.25, False, True
+    events = []
+    doc.subscribe(events.append)
+    copy = doc.copy()
+    assert copy.size == doc.size and len(copy.history) == 0 and copy.history.memory_limit == 10_000_000
+    assert document_to_files(copy) == document_to_files(doc)  # same content and properties, byte for byte
+    assert copy.edge.data is not doc.edge.data and copy.depth.data is not doc.depth.data
+    assert not copy.reference.image.flags.writeable  # shared, but nobody can change it in place
+    doc.edge.locked = False
+    doc.edge.clear()
+    doc.depth.fill(0.5)
+    doc.pose.move_person(0, 10, 0)
+    doc.reference.clear()
+    assert copy.edge.data.max() == 255 and copy.depth.data[0, 0] == 0.0
+    assert copy.pose.people[0] != doc.pose.people[0] and copy.reference.image is not None
+    count = len(events)
+    copy.edge.locked = False
+    copy.edge.clear()
+    assert len(events) == count and len(copy.history) == 1 and len(doc.history) == 8
+
+
+def test_copy_takes_a_stroke_in_progress_as_drawn_so_far():
+    doc = Document(64, 64)
+    doc.edge.begin_stroke(width=4)
+    doc.edge.add_point(5, 5)
+    doc.edge.add_point(40, 5)
+    copy = doc.copy()
+    assert doc.edge.stroke_active and not copy.edge.stroke_active
+    np.testing.assert_array_equal(copy.edge.data, doc.edge.data)
+    doc.edge.add_point(40, 40)
+    doc.edge.end_stroke()
+    assert copy.edge.data[30, 40] == 0 and len(doc.history) == 1

@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from studio.document import DepthModelError, Document, DocumentError
+from studio.document import DepthModelError, Document, DocumentError, LayerLockedError
 from studio.document.picture_import import estimate_depth_from_picture, import_depth_picture
 from studio.imageio import encode_png
 
@@ -53,6 +53,80 @@ def test_brush_stroke_is_one_step_and_undo_is_exact():
     assert all(e.region is not None and (e.region[2] - e.region[0]) < 60 for e in events)
     doc.history.undo()
     np.testing.assert_array_equal(doc.depth.data, before)
+
+
+def test_pressure_scales_the_brush_radius_within_one_step():
+    doc = Document(256, 64)
+    doc.depth.stroke([(20, 32, 1.0), (236, 32, 0.25)], mode="set", value=1.0, radius=20, hardness=1.0)
+    assert len(doc.history) == 1
+    painted = [np.count_nonzero(doc.depth.data[:, x]) for x in (30, 128, 226)]
+    assert painted[0] >= 38 and 22 <= painted[1] <= 28 and painted[2] <= 12  # radius 20 -> 12.5 -> 5
+    doc.depth.stroke([(128, 4, 0.0)], mode="set", value=0.5, radius=20, hardness=1.0)  # lightest touch: 0.5 px
+    assert np.count_nonzero(doc.depth.data[:10, 118:138]) == 1
+    doc.history.undo()
+    doc.history.undo()
+    assert not doc.depth.data.any()
+    doc.depth.begin_stroke()
+    with pytest.raises(DocumentError):
+        doc.depth.add_point(5, 5, pressure=2.0)
+    doc.depth.end_stroke()
+
+
+def _terrain():
+    """Left half a flat plane at 0.2 with a 0.25 bump in it, right half 0.6, split by a 0.9 wall."""
+    depth = np.full((64, 128), 0.2, np.float32)
+    depth[20:30, 10:20] = 0.25
+    depth[:, 60:64] = 0.9
+    depth[:, 64:] = 0.6
+    return depth
+
+
+def test_fill_region_fills_the_connected_area_within_tolerance():
+    doc = Document(128, 64)
+    doc.depth.set_depth(_terrain())
+    region = doc.depth.fill_region(5.5, 5.5, value=0.1)
+    assert region == (0, 0, 60, 64) and len(doc.history) == 2
+    d = doc.depth.data
+    assert d[0, 0] == np.float32(0.1) and d[25, 15] == np.float32(0.25)  # the bump differs: kept
+    assert d[0, 62] == np.float32(0.9) and d[0, 100] == np.float32(0.6)  # beyond the wall: kept
+    doc.history.undo()
+    doc.depth.fill_region(5.5, 5.5, value=0.1, tolerance=0.06)  # the bump is within 0.06 of the seed
+    assert d[25, 15] == np.float32(0.1) and d[0, 100] == np.float32(0.6)
+    doc.depth.fill_region(100, 10, value=0.0, tolerance=0.35)  # takes the wall (0.9 - 0.6 <= 0.35), not 0.1
+    assert d[0, 62] == 0.0 and d[0, 100] == 0.0 and d[0, 0] == np.float32(0.1)
+    assert doc.history.undo_label == "Fill depth region"
+    while doc.history.undo():
+        pass
+    assert not doc.depth.data.any()
+
+
+def test_fill_region_step_holds_only_the_tiles_under_the_region():
+    doc = Document(1024, 1024)
+    depth = np.zeros((1024, 1024), np.float32)
+    depth[100:150, 200:260] = 0.5
+    doc.depth.set_depth(depth)
+    events = []
+    doc.subscribe(events.append)
+    assert doc.depth.fill_region(210, 110, value=1.0) == (200, 100, 260, 150)
+    assert events[-1].region == (200, 100, 260, 150)
+    assert doc.history._steps[-1].nbytes <= 4 * 64 * 64 * 4 + 1024  # at most 2 x 2 tiles of 64 px
+    assert doc.depth.data[99:151, 199:261].sum() == 50 * 60
+
+
+def test_fill_region_without_change_adds_no_step_and_bad_calls_fail_cleanly():
+    doc = Document(32, 32)
+    assert doc.depth.fill_region(3, 3, value=0.0) is None and len(doc.history) == 0
+    for x, y in ((-1, 3), (32, 3), (3, 32.5), (float("nan"), 3)):
+        with pytest.raises(DocumentError):
+            doc.depth.fill_region(x, y, value=0.5)
+    with pytest.raises(DocumentError):
+        doc.depth.fill_region(3, 3, value=1.5)
+    with pytest.raises(DocumentError):
+        doc.depth.fill_region(3, 3, value=0.5, tolerance=-0.1)
+    doc.depth.locked = True
+    with pytest.raises(LayerLockedError):
+        doc.depth.fill_region(3, 3, value=0.5)
+    assert len(doc.history) == 0 and not doc.depth.data.any()
 
 
 def test_gradients_fill_blur():

@@ -50,21 +50,6 @@ class StoreSummary:
     last_edit: float
 
 
-def detached_copy(document: Document) -> Document:
-    """A copy of `document` sharing nothing mutable with it (made on the GUI thread, logged on the history
-    thread, so edits made meanwhile cannot tear the snapshot)."""
-    copy = Document(document.width, document.height)
-    copy.edge.replace_data(document.edge.data, "Copy")
-    copy.depth.replace_data(document.depth.data, "Copy")
-    copy.pose.set_people(document.pose.people)  # people are immutable
-    if document.reference.image is not None:
-        copy.reference.set_image(document.reference.image)
-    for layer in document.layers:
-        copy.layer(layer.name).set_properties(layer.properties())
-    copy.history.clear()
-    return copy
-
-
 def new_autosave_path(folder: Path) -> Path:
     """A fresh file name for an untitled document in `folder` (created if missing)."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,6 @@ from studio.document.openpose_json import dumps_openpose
 from studio.document.picture_import import set_reference_picture
 from studio.errors import StudioError
 from studio.imageio import encode_png
-from ui import document_storage
 from ui.dialogs.new_document import NewDocumentDialog
 from ui.document_storage import DocumentRead
 from ui.history_session import DocumentLog, describe_error
@@ -51,7 +50,7 @@ class DocumentFiles(QObject):
     def watch_new(self, document: Document) -> None:
         """Show `document` as a new untitled document, logged into a fresh autosave file."""
         self._show(document, path=None)
-        self.window.history.start_untitled(document_storage.detached_copy(document),
+        self.window.history.start_untitled(document.copy(),
                                            settings=self.window.recorder.current_fields())
 
     def _watch(self, document: Document) -> None:
@@ -155,7 +154,7 @@ class DocumentFiles(QObject):
         self.window.recorder.flush()
         fallback = None  # no autosave file (it could not be made): the new file starts from the document
         if self.window.history.current is None:
-            fallback = (document_storage.detached_copy(self.window.document), self.window.recorder.current_fields())
+            fallback = (self.window.document.copy(), self.window.recorder.current_fields())
         if wait:
             future = self.window.history.save_as(path, done=None, failed=lambda _error: None, fallback=fallback)
             try:

@@ -31,7 +31,6 @@ from studio.document.history import HistoryEvent
 from studio.document.raster import union_region
 from studio.history import events as ev
 from studio.history.record import CapturedChange, capture_change, generation_event_for, snapshot_document
-from ui.document_storage import detached_copy
 from ui.history_images import Preview, capture_preview, preview_thumbnail
 from ui.history_session import HistorySession
 from ui.history_settings import settings_fields, settings_with_fields
@@ -128,7 +127,7 @@ class HistoryRecorder(QObject):
     def log_snapshot(self) -> Future:
         """Log the whole document and the settings (when the file must be brought back in line with the canvas)."""
         self.flush()
-        copy, fields = detached_copy(self.document), self.current_fields()
+        copy, fields = self.document.copy(), self.current_fields()
         return self.session.submit(lambda: snapshot_document(self.session.store, copy, settings=fields))
 
     # Generation settings -------------------------------------------------------------------------

@@ -21,7 +21,7 @@ TOOL_TIPS = {
     "line": "Draw a straight edge line (Shift snaps to 45°)",
     "depth_brush": "Paint depth: set, raise, lower or smooth",
     "gradient": "Drag a depth gradient from near to far",
-    "fill": "Fill the depth layer with the near value",
+    "fill": "Fill an area of similar depth with the near value (Shift-click: the whole layer)",
     "pose": "Drag joints; drag a person to move, Shift-drag to scale, Ctrl-drag to rotate",
 }
 

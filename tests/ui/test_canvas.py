@@ -92,7 +92,7 @@ def test_depth_gradient_tool_and_fill(qtbot, window):
     assert document.depth.data[256, 5] > 0.9 and document.depth.data[256, 505] < 0.1
     window.tool_actions["fill"].trigger()
     window.view.tool_settings.depth_value = 51
-    _drag(qtbot, window, [(10, 10)])
+    _drag(qtbot, window, [(10, 10)], modifier=Qt.KeyboardModifier.ShiftModifier)  # Shift: fill the whole layer
     assert np.allclose(document.depth.data, 0.2, atol=1e-6)
     window.commands["undo"].trigger()
     assert document.depth.data[256, 5] > 0.9

@@ -131,7 +131,7 @@ def _leave_autosave_of_a_killed_app(folder):
 
     document = Document(128, 96)
     path = document_storage.new_autosave_path(folder)
-    store = document_storage.create_document(path, document_storage.detached_copy(document), settings={})
+    store = document_storage.create_document(path, document.copy(), settings={})
     document.edge.stroke([(10, 10), (100, 80)], width=5)
     store.append(change_event(document, ChangeEvent("edge", "pixels", (0, 0, 128, 96)))).result()
     store.append(change_event(document, ChangeEvent("edge", "property", prop="opacity"))).result()

@@ -1,4 +1,5 @@
-"""Brush, eraser, line and depth brush through the canvas, with tablet pressure and the brush outline."""
+"""Brush, eraser, line, depth brush and fill through the canvas, with tablet pressure, hardness and the brush
+outline."""
 
 from __future__ import annotations
 
@@ -61,10 +62,83 @@ def test_pressure_change_mid_stroke_is_still_one_undo_step(qtbot, window):
     _tablet(window, QTabletEvent.Type.TabletMove, 150, 200, 0.2, pen)
     qtbot.mouseMove(viewport, _viewport_point(window, 300, 200))
     qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=_viewport_point(window, 300, 200))
-    assert _stroke_width(document.edge.data, 100) > 2 * _stroke_width(document.edge.data, 250) > 0
-    assert len(document.history) == 1
+    widths = [_stroke_width(document.edge.data, x) for x in (100, 160, 200, 250, 295)]
+    assert widths[0] >= 23 and 4 <= widths[-1] <= 7  # 24 px at 150, down to 20 % of it (the pen's) at 300
+    assert widths[1] > widths[2] > widths[3] > widths[4]  # tapered along the segment, no step
+    assert len(document.history) == 1 and document.history.undo_label == "Draw edges"
     window.commands["undo"].trigger()
     assert not document.edge.data.any()
+
+
+def test_pressure_tapers_the_depth_brush(qtbot, window):
+    document = window.document
+    window.tool_actions["depth_brush"].trigger()
+    settings = window.view.tool_settings
+    settings.brush_size, settings.depth_value, settings.depth_strength, settings.depth_hardness = 40, 255, 1.0, 1.0
+    pen = _pen()
+    viewport = window.view.viewport()
+    _tablet(window, QTabletEvent.Type.TabletPress, 50, 200, 1.0, pen)
+    qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=_viewport_point(window, 50, 200))
+    _tablet(window, QTabletEvent.Type.TabletMove, 350, 200, 0.25, pen)
+    qtbot.mouseMove(viewport, _viewport_point(window, 350, 200))
+    qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=_viewport_point(window, 350, 200))
+    painted = [np.count_nonzero(document.depth.data[:, x]) for x in (60, 200, 340)]
+    assert painted[0] >= 38 and painted[0] > painted[1] > painted[2] >= 9
+    assert len(document.history) == 1
+
+
+def _shown(options, widget) -> bool:
+    """Whether the options bar shows `widget` (the bar hides options through their actions)."""
+    return any(action.isVisible() for action in options.actions() if options.widgetForAction(action) is widget)
+
+
+def test_hardness_slider_edits_the_current_tools_hardness(qtbot, window):
+    document, settings = window.document, window.view.tool_settings
+    options = window.tool_options
+    window.tool_actions["brush"].trigger()
+    assert options.hardness_slider.value() == 100 and _shown(options, options.hardness_slider)
+    settings.brush_size = 16
+    _drag(qtbot, window, [(50, 100), (250, 100)])
+    assert set(np.unique(document.edge.data)) == {0, 255}  # hard: pure white on black
+    options.hardness_slider.setValue(30)
+    assert settings.edge_hardness == 0.3 and options.hardness_label.text() == "30 %"
+    _drag(qtbot, window, [(50, 300), (250, 300)])
+    feathered = document.edge.data[285:316, 150].astype(int)
+    assert feathered.max() == 255 and len(set(feathered) - {0, 255}) >= 4
+    window.tool_actions["depth_brush"].trigger()
+    assert options.hardness_slider.value() == 80  # the depth brush keeps its own hardness
+    options.hardness_slider.setValue(50)
+    assert settings.depth_hardness == 0.5 and settings.edge_hardness == 0.3
+    window.tool_actions["line"].trigger()
+    assert options.hardness_slider.value() == 30
+    window.tool_actions["fill"].trigger()
+    assert not _shown(options, options.hardness_slider) and _shown(options, options.tolerance_spin)
+
+
+def test_fill_click_fills_an_area_and_shift_click_fills_everything(qtbot, window):
+    document, settings = window.document, window.view.tool_settings
+    document.depth.fill(0.2)
+    document.depth.stroke([(256, 0), (256, 511)], mode="set", value=1.0, radius=4, hardness=1.0)  # a wall
+    window.tool_actions["fill"].trigger()
+    settings.depth_value = 255
+    _drag(qtbot, window, [(100, 100)])
+    assert document.depth.data[100, 100] == 1.0 and document.depth.data[100, 400] == np.float32(0.2)
+    assert document.history.undo_label == "Fill depth region"
+    settings.depth_value, settings.fill_tolerance = 0, 8
+    _drag(qtbot, window, [(400, 400)])  # the wall is 204 levels away: it stops the fill
+    assert document.depth.data[100, 400] == 0.0 and document.depth.data[100, 100] == 1.0
+    window.tool_options.tolerance_spin.setValue(255)
+    assert settings.fill_tolerance == 255
+    settings.depth_value = 128
+    _drag(qtbot, window, [(400, 400)])  # within 255 levels of the seed: everything connected
+    assert np.all(document.depth.data == np.float32(128 / 255))
+    window.commands["undo"].trigger()
+    settings.depth_value = 51
+    _drag(qtbot, window, [(400, 400)], modifier=Qt.KeyboardModifier.ShiftModifier)
+    assert np.allclose(document.depth.data, 0.2, atol=1e-6) and document.history.undo_label == "Fill depth"
+    count = len(document.history)
+    _drag(qtbot, window, [(-40, 30)])  # beside the paper: nothing happens, no message
+    assert len(document.history) == count and not window.message_bar.isVisible()
 
 
 def test_eraser_and_line(qtbot, window):

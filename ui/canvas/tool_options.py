@@ -1,4 +1,4 @@
-"""The tool options bar: size, softness, pressure, depth value/mode/strength and gradient shape.
+"""The tool options bar: size, hardness, pressure, depth value/mode/strength, fill tolerance, gradient shape.
 
 It edits the view's shared `ToolSettings` and shows only the options of the current tool.
 """
@@ -14,14 +14,16 @@ from ui.canvas.tools.base import ToolSettings
 
 #: Which options each tool shows.
 TOOL_OPTIONS = {
-    "brush": ("size", "soft", "pressure"),
-    "eraser": ("size", "soft", "pressure"),
-    "line": ("size", "soft"),
-    "depth_brush": ("size", "soft", "pressure", "mode", "value", "strength"),
+    "brush": ("size", "hardness", "pressure"),
+    "eraser": ("size", "hardness", "pressure"),
+    "line": ("size", "hardness"),
+    "depth_brush": ("size", "hardness", "pressure", "mode", "value", "strength"),
     "gradient": ("value", "shape"),
-    "fill": ("value",),
+    "fill": ("value", "tolerance"),
     "pose": ("pose",),
 }
+#: The setting the hardness slider edits for each tool (edge tools share one, the depth brush has its own).
+HARDNESS_SETTING = {"depth_brush": "depth_hardness"}
 
 
 class ToolOptionsBar(QToolBar):
@@ -41,11 +43,17 @@ class ToolOptionsBar(QToolBar):
         self.size_spin.valueChanged.connect(lambda v: setattr(settings, "brush_size", v))
         self._add("size", QLabel(" Size "), self.size_spin)
 
-        self.soft_check = QCheckBox("Soft edge")
-        self.soft_check.setToolTip("Hardness: soft (anti-aliased, feathered) or hard edges")
-        self.soft_check.setChecked(settings.soft_edge)
-        self.soft_check.toggled.connect(lambda on: setattr(settings, "soft_edge", on))
-        self._add("soft", self.soft_check)
+        self._hardness_setting = "edge_hardness"
+        self.hardness_slider = QSlider(Qt.Orientation.Horizontal)
+        self.hardness_slider.setRange(0, 100)
+        self.hardness_slider.setFixedWidth(90)
+        self.hardness_slider.setValue(round(settings.edge_hardness * 100))
+        self.hardness_slider.setToolTip("Hardness: 100 % draws hard, pure white edges; lower values feather them")
+        self.hardness_label = QLabel()
+        self.hardness_label.setMinimumWidth(36)
+        self.hardness_slider.valueChanged.connect(self._hardness_changed)
+        self._hardness_changed(self.hardness_slider.value())
+        self._add("hardness", QLabel(" Hardness "), self.hardness_slider, self.hardness_label)
 
         self.pressure_check = QCheckBox("Pen pressure")
         self.pressure_check.setToolTip("A tablet pen's pressure scales the brush size")
@@ -80,6 +88,16 @@ class ToolOptionsBar(QToolBar):
         self.strength_slider.valueChanged.connect(lambda v: setattr(settings, "depth_strength", v / 100.0))
         self._add("strength", QLabel(" Strength "), self.strength_slider)
 
+        self.tolerance_spin = QSpinBox()
+        self.tolerance_spin.setRange(0, 255)
+        self.tolerance_spin.setValue(settings.fill_tolerance)
+        self.tolerance_spin.setToolTip(
+            "Fill takes in the connected area whose depth is within this many levels of the clicked depth "
+            "(Shift-click fills the whole layer)"
+        )
+        self.tolerance_spin.valueChanged.connect(lambda v: setattr(settings, "fill_tolerance", v))
+        self._add("tolerance", QLabel(" Tolerance "), self.tolerance_spin)
+
         self.shape_combo = QComboBox()
         self.shape_combo.addItem("Linear", "linear")
         self.shape_combo.addItem("Radial", "radial")
@@ -102,7 +120,14 @@ class ToolOptionsBar(QToolBar):
         self.settings.depth_value = value
         self.value_label.setText(str(value))
 
+    def _hardness_changed(self, value: int) -> None:
+        setattr(self.settings, self._hardness_setting, value / 100.0)
+        self.hardness_label.setText(f"{value} %")
+
     def show_for(self, tool_name: str) -> None:
+        self._hardness_setting = HARDNESS_SETTING.get(tool_name, "edge_hardness")
+        self.hardness_slider.setValue(round(getattr(self.settings, self._hardness_setting) * 100))
+        self.hardness_label.setText(f"{self.hardness_slider.value()} %")
         wanted = TOOL_OPTIONS.get(tool_name, ())
         for group, actions in self._groups.items():
             for action in actions:

@@ -26,12 +26,14 @@ class ToolSettings:
     """Options shared by the tools (shown in the tool options bar)."""
 
     brush_size: int = 8
-    soft_edge: bool = False
+    edge_hardness: float = 1.0  # 1: pure white, hard edges (what scribble models saw); lower: feathered
+    depth_hardness: float = 0.8  # fraction of the depth brush radius at full strength
     use_pressure: bool = True
     depth_value: int = 200
     depth_mode: str = "set"
     depth_strength: float = 0.5
     gradient_shape: str = "linear"
+    fill_tolerance: int = 8  # depth levels (of 255) around the clicked depth that the fill tool takes in
 
 
 class Tool:

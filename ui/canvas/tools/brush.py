@@ -6,47 +6,21 @@ from PySide6.QtCore import QLineF, QPointF, Qt
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsLineItem
 
+from studio.document.edges import EdgeLayer
 from ui.canvas.tools.base import Tool, ToolEvent
-from ui.canvas.tools.stroke import PressureStroke
+from ui.canvas.tools.stroke import StrokeTool
 
 
-class EdgeBrushTool(Tool):
-    """Freehand white strokes on the edge layer; size follows pen pressure."""
+class EdgeBrushTool(StrokeTool):
+    """Freehand white strokes on the edge layer; the width follows pen pressure along the stroke."""
 
     name, label, shortcut, layer = "brush", "Brush", "B", "edge"
-    shows_brush_outline = True
     erase = False
 
-    def __init__(self, view) -> None:
-        super().__init__(view)
-        self._stroke: PressureStroke | None = None
-
-    def press(self, event: ToolEvent) -> None:
+    def begin_stroke(self) -> EdgeLayer:
         edge = self.view.document.edge
-        settings = self.settings
-        self._stroke = PressureStroke(
-            history=self.view.document.history,
-            label="Erase edges" if self.erase else "Draw edges",
-            begin=lambda size: edge.begin_stroke(
-                width=max(1, round(size)), erase=self.erase, antialias=settings.soft_edge
-            ),
-            add_point=edge.add_point,
-            end=edge.end_stroke,
-            size=settings.brush_size,
-        )
-        self._stroke.start(event.pos.x(), event.pos.y(), event.pressure)
-
-    def move(self, event: ToolEvent) -> None:
-        if self._stroke is not None:
-            self._stroke.add(event.pos.x(), event.pos.y(), event.pressure)
-
-    def release(self, event: ToolEvent) -> None:
-        self.cancel()
-
-    def cancel(self) -> None:
-        stroke, self._stroke = self._stroke, None
-        if stroke is not None:
-            stroke.finish()
+        edge.begin_stroke(width=self.settings.brush_size, erase=self.erase, hardness=self.settings.edge_hardness)
+        return edge
 
 
 class EraserTool(EdgeBrushTool):
@@ -101,7 +75,7 @@ class LineTool(Tool):
         if start != end:
             self.view.document.edge.draw_line(
                 (start.x(), start.y()), (end.x(), end.y()),
-                width=max(1, round(self.settings.brush_size)), antialias=self.settings.soft_edge,
+                width=self.settings.brush_size, hardness=self.settings.edge_hardness,
             )
 
     def cancel(self) -> None:

@@ -1,4 +1,4 @@
-"""Depth layer tools: depth brush (set, raise, lower, smooth), gradient and fill."""
+"""Depth layer tools: depth brush (set, raise, lower, smooth), gradient and fill (an area or everything)."""
 
 from __future__ import annotations
 
@@ -6,52 +6,26 @@ from PySide6.QtCore import QLineF, QPointF, Qt
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsLineItem
 
+from studio.document.depth import DepthLayer
 from ui.canvas.tools.base import Tool, ToolEvent
-from ui.canvas.tools.stroke import PressureStroke
-
-DEPTH_BRUSH_HARDNESS = {False: 0.8, True: 0.3}  # soft_edge off / on
+from ui.canvas.tools.stroke import StrokeTool
 
 
-class DepthBrushTool(Tool):
-    """Paint depth: set towards a value, raise, lower or smooth; size follows pen pressure."""
+class DepthBrushTool(StrokeTool):
+    """Paint depth: set towards a value, raise, lower or smooth; the size follows pen pressure."""
 
     name, label, shortcut, layer = "depth_brush", "Depth brush", "D", "depth"
-    shows_brush_outline = True
 
-    def __init__(self, view) -> None:
-        super().__init__(view)
-        self._stroke: PressureStroke | None = None
-
-    def press(self, event: ToolEvent) -> None:
-        depth = self.view.document.depth
-        settings = self.settings
-        self._stroke = PressureStroke(
-            history=self.view.document.history,
-            label=f"Depth brush ({settings.depth_mode})",
-            begin=lambda size: depth.begin_stroke(
-                mode=settings.depth_mode,
-                radius=max(0.5, size / 2),
-                hardness=DEPTH_BRUSH_HARDNESS[settings.soft_edge],
-                strength=settings.depth_strength,
-                value=settings.depth_value / 255.0,
-            ),
-            add_point=depth.add_point,
-            end=depth.end_stroke,
-            size=settings.brush_size,
+    def begin_stroke(self) -> DepthLayer:
+        depth, settings = self.view.document.depth, self.settings
+        depth.begin_stroke(
+            mode=settings.depth_mode,
+            radius=max(0.5, settings.brush_size / 2),
+            hardness=settings.depth_hardness,
+            strength=settings.depth_strength,
+            value=settings.depth_value / 255.0,
         )
-        self._stroke.start(event.pos.x(), event.pos.y(), event.pressure)
-
-    def move(self, event: ToolEvent) -> None:
-        if self._stroke is not None:
-            self._stroke.add(event.pos.x(), event.pos.y(), event.pressure)
-
-    def release(self, event: ToolEvent) -> None:
-        self.cancel()
-
-    def cancel(self) -> None:
-        stroke, self._stroke = self._stroke, None
-        if stroke is not None:
-            stroke.finish()
+        return depth
 
 
 class GradientTool(Tool):
@@ -101,9 +75,17 @@ class GradientTool(Tool):
 
 
 class FillTool(Tool):
-    """Click to fill the whole depth layer with the depth value."""
+    """Click to fill the connected area of similar depth (within the tolerance of the clicked depth) with the
+    near value; Shift-click fills the whole depth layer."""
 
     name, label, shortcut, layer = "fill", "Fill", "F", "depth"
 
     def press(self, event: ToolEvent) -> None:
-        self.view.document.depth.fill(self.settings.depth_value / 255.0)
+        depth, settings = self.view.document.depth, self.settings
+        value = settings.depth_value / 255.0
+        if event.modifiers & Qt.KeyboardModifier.ShiftModifier:
+            depth.fill(value)
+            return
+        x, y = event.pos.x(), event.pos.y()
+        if 0 <= x < depth.width and 0 <= y < depth.height:  # a click beside the paper does nothing
+            depth.fill_region(x, y, value=value, tolerance=settings.fill_tolerance / 255.0)

@@ -1,74 +1,52 @@
-"""A core brush stroke whose size follows pen pressure, kept as one undo step.
-
-The core's strokes have one size each. When the pressure-scaled size changes by a pixel or more, the
-current core stroke ends and a new one starts at the last point; a history group around the whole gesture
-makes all those pieces one undo step.
-"""
+"""Tools that paint one core brush stroke per gesture, passing the pen pressure with every point."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from studio.document.depth import DepthLayer
+from studio.document.edges import EdgeLayer
+from ui.canvas.tools.base import Tool, ToolEvent
 
-from studio.document.history import UndoHistory
-
-MIN_PRESSURE_SCALE = 0.15  # the lightest touch still draws at this fraction of the brush size
+MIN_PRESSURE = 0.15  # the lightest pen touch still paints at this fraction of the brush size
 
 
-class PressureStroke:
-    """One gesture: `start`, any number of `add`, then `finish` (safe to call twice)."""
+def stroke_pressure(event: ToolEvent) -> float:
+    """The pressure handed to the core: 1.0 for a mouse, the pen's pressure (at least MIN_PRESSURE) for a pen."""
+    return max(MIN_PRESSURE, min(1.0, event.pressure))
 
-    def __init__(
-        self,
-        *,
-        history: UndoHistory,
-        label: str,
-        begin: Callable[[float], None],
-        add_point: Callable[[float, float], None],
-        end: Callable[[], None],
-        size: float,
-    ) -> None:
-        self._history = history
-        self._label = label
-        self._begin = begin
-        self._add_point = add_point
-        self._end = end
-        self._size = size
-        self._current: float | None = None
-        self._last: tuple[float, float] | None = None
-        self.active = False
 
-    def scaled_size(self, pressure: float) -> float:
-        return self._size * max(MIN_PRESSURE_SCALE, min(1.0, pressure))
+class StrokeTool(Tool):
+    """Press starts a core stroke (`begin_stroke`), moves add points, release ends it: one undo step.
 
-    def start(self, x: float, y: float, pressure: float) -> None:
-        self._history.begin_group(self._label)
-        try:
-            self._current = self.scaled_size(pressure)
-            self._begin(self._current)
-        except BaseException:
-            self._history.end_group()
-            raise
-        self.active = True
-        self._last = (x, y)
-        self._add_point(x, y)
+    The core interpolates the width between points from their pressures, so one stroke can taper."""
 
-    def add(self, x: float, y: float, pressure: float) -> None:
-        if not self.active:
-            return
-        size = self.scaled_size(pressure)
-        if abs(size - self._current) >= 1.0:
-            self._end()
-            self._current = size
-            self._begin(size)
-            self._add_point(*self._last)
-        self._last = (x, y)
-        self._add_point(x, y)
+    shows_brush_outline = True
 
-    def finish(self) -> None:
-        if not self.active:
-            return
-        self.active = False
-        try:
-            self._end()
-        finally:
-            self._history.end_group()
+    def __init__(self, view) -> None:
+        super().__init__(view)
+        self._layer: EdgeLayer | DepthLayer | None = None
+
+    def begin_stroke(self) -> EdgeLayer | DepthLayer:
+        """Start the core stroke with the current settings; returns the layer it paints on."""
+        raise NotImplementedError
+
+    def press(self, event: ToolEvent) -> None:
+        self.cancel()
+        self._layer = self.begin_stroke()
+        self._add(event)
+
+    def move(self, event: ToolEvent) -> None:
+        self._add(event)
+
+    def release(self, event: ToolEvent) -> None:
+        self.cancel()
+
+    def cancel(self) -> None:
+        layer, self._layer = self._layer, None
+        if layer is not None:
+            layer.end_stroke()
+
+    def _add(self, event: ToolEvent) -> None:
+        if self._layer is not None and not self._layer.stroke_active:
+            self._layer = None  # ended from elsewhere (e.g. undo during the stroke)
+        if self._layer is not None:
+            self._layer.add_point(event.pos.x(), event.pos.y(), pressure=stroke_pressure(event))

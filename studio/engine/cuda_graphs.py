@@ -15,7 +15,9 @@ Rules that keep replays exact:
   are returned as they are.
 - `reset()` drops every graph (e.g. when compiled blocks have replaced eager ones, the graphs are recaptured to
   contain the faster kernels); `enabled()` is asked on every call (e.g. no capturing while compiles are pending).
-- At most `max_graphs` graphs are kept per model (least recently used dropped), as each holds its own memory pool.
+- At most `max_graphs` graphs are kept per model (least recently used dropped), as each holds its own memory pool;
+  no new graph is captured while less than `min_free_bytes` of GPU memory is free (older graphs are dropped
+  first), and running out of memory while capturing drops this model's graphs and runs the call eagerly.
 """
 
 from __future__ import annotations
@@ -41,12 +43,13 @@ class _Captured:
 class GraphedForward:
     """A model's `forward`, served from CUDA graphs captured per call signature (see the module docstring)."""
 
-    def __init__(self, module: Any, *, clone_outputs: bool, max_graphs: int = 6,
+    def __init__(self, module: Any, *, clone_outputs: bool, max_graphs: int = 6, min_free_bytes: int = 3 * 2**30,
                  enabled: Callable[[], bool] = lambda: True) -> None:
         self.module = module
         self.eager = module.forward
         self.clone_outputs = clone_outputs
         self.max_graphs = max_graphs
+        self.min_free_bytes = min_free_bytes
         self.enabled = enabled
         self.captures = 0
         self.replays = 0
@@ -118,11 +121,11 @@ class GraphedForward:
         import torch
         from torch.utils._pytree import tree_flatten, tree_unflatten
 
-        while len(self._graphs) >= self.max_graphs:
+        while len(self._graphs) >= self.max_graphs or (self._graphs and not self._memory_left()):
             _, oldest = self._graphs.popitem(last=False)
             oldest.graph.reset()
         warm_output = self._warm_up(args, kwargs)
-        if not self.enabled():
+        if not self.enabled() or not self._memory_left():
             return None, warm_output
         try:
             leaves, input_spec = tree_flatten((args, kwargs))
@@ -132,6 +135,9 @@ class GraphedForward:
             with torch.cuda.graph(graph, capture_error_mode="thread_local"):
                 output = self.eager(*static_args, **static_kwargs)
             outputs, output_spec = tree_flatten(output)
+        except torch.OutOfMemoryError:
+            self._drop_graphs()
+            return None, warm_output
         except Exception as exc:  # noqa: BLE001 - a model that cannot be captured keeps running eagerly
             self._uncapturable.add(signature)
             self.failures.append(f"{type(exc).__name__}: {exc}".splitlines()[0])
@@ -156,10 +162,18 @@ class GraphedForward:
                    for out in captured.outputs]
         return tree_unflatten(outputs, captured.output_spec)
 
+    def _memory_left(self) -> bool:
+        import torch
+
+        return torch.cuda.mem_get_info()[0] >= self.min_free_bytes
+
+    def _drop_graphs(self) -> None:
+        for captured in self._graphs.values():
+            captured.graph.reset()
+        self._graphs.clear()
+
     def _drop_all(self) -> None:
         with self._lock:
             self._reset_requested = False
-            for captured in self._graphs.values():
-                captured.graph.reset()
-            self._graphs.clear()
+            self._drop_graphs()
             self._uncapturable.clear()

@@ -15,8 +15,8 @@ engine (`Engine(optimize=Accelerator(AccelOptions.auto(...)))`): seconds per ima
 image, and denoising loop only), peak GPU memory, first-image time, background-compile time, the speed-up, and
 the PSNR of our image against diffusers' (same seed, same precision; target >= 30 dB).
 
-Processes: a "build" child writes the models (in-process for --tiny); a "cold" child runs all sections with an empty compile cache;
-a "warm" child (a second app start) reruns sd15_cn and live reusing that cache. Each child appends its results
+Processes: a "build" child writes the models (in-process for --tiny); a "cold" child runs all sections with an
+empty compile cache; a "warm" child (a second app start) reruns sd15_cn and live reusing that cache. Each child appends its results
 after every section, so a child stopped by its time limit still reports what it finished. Compile waits are
 bounded per section (the engine keeps serving eager results meanwhile; what is not compiled in time stays eager
 and is recorded). Writes `<out>/gpu-<device>-<time>.json` and prints a summary with the targets:

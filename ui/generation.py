@@ -29,6 +29,7 @@ from ui.panels.generation_state import CONTROL_LABELS, GenerationSettings
 from ui.workers import JobHandle
 
 if TYPE_CHECKING:
+    from studio.document import Document
     from ui.main_window import MainWindow
 
 NO_MODEL_HELP = (
@@ -48,12 +49,29 @@ def describe_error(error: BaseException) -> str:
     return f"Generation failed unexpectedly ({type(error).__name__}: {error}). The document is unchanged."
 
 
+def control_images(document: "Document", settings: GenerationSettings) -> tuple[dict[str, np.ndarray], list[str]]:
+    """The control maps of the enabled layers that have content, and the labels of enabled but empty layers.
+    Reads only `document` (a detached `Document.copy()` may be read on a worker thread)."""
+    images: dict[str, np.ndarray] = {}
+    skipped = []
+    for kind, control in settings.controls.items():
+        if not control.enabled:
+            continue
+        image = document.control_image(kind)
+        if image.any():
+            images[kind] = image
+        else:
+            skipped.append(CONTROL_LABELS[kind].lower())
+    return images, skipped
+
+
 class GenerationController(QObject):
     """Runs generations for the window and feeds the gallery."""
 
     progress = Signal(int, int)  # step, total
     finished = Signal(object, object)  # GenerationResult, list[GalleryEntry]
     failed = Signal(str)  # the message shown
+    models_reloaded = Signal()  # the model settings were read again; the engine will be rebuilt
 
     def __init__(self, window: "MainWindow") -> None:
         super().__init__(window)
@@ -66,6 +84,9 @@ class GenerationController(QObject):
         self._cancel: CancelToken | None = None
         # Worker thread: log(request, result=..., error=...) -> history event id or None.
         self.log_generation: Callable[..., int | None] | None = None
+        # GUI thread, before a run: lets another engine user (live mode) let go; returns what the worker thread
+        # calls to wait until it has.
+        self.engine_handover: Callable[[], Callable[[], None]] | None = None
         self.panel.generate_requested.connect(self.generate)
         self.panel.cancel_requested.connect(self.cancel)
         self.panel.models_requested.connect(window.show_models_guide)
@@ -84,6 +105,7 @@ class GenerationController(QObject):
             self.panel.message_bar.show_error(describe_error(exc))
         self._engine = None
         self.panel.set_models(list(self.model_settings.models), current=self.model_settings.active)
+        self.models_reloaded.emit()
 
     @property
     def has_models(self) -> bool:
@@ -98,16 +120,7 @@ class GenerationController(QObject):
         """The request for `settings`: enabled layers that have content become controls."""
         document = self.window.document
         document.finish_strokes()
-        images: dict[str, np.ndarray] = {}
-        skipped = []
-        for kind, control in settings.controls.items():
-            if not control.enabled:
-                continue
-            image = document.control_image(kind)
-            if image.any():
-                images[kind] = image
-            else:
-                skipped.append(CONTROL_LABELS[kind].lower())
+        images, skipped = control_images(document, settings)
         if skipped:
             self.window.show_status(f"Empty layers not used as controls: {', '.join(skipped)}")
         return settings.to_request(images)
@@ -139,9 +152,12 @@ class GenerationController(QObject):
         self._cancel = cancel
 
         log = self.log_generation
+        wait_for_engine = self.engine_handover() if self.engine_handover is not None else None
 
         def job(report, _cancel_event) -> tuple[GenerationResult, int | None]:
             try:
+                if wait_for_engine is not None:
+                    wait_for_engine()
                 engine = self._engine_for(settings)
                 result = engine.generate(request, on_progress=lambda p: report(_progress_message(p)), cancel=cancel)
             except BaseException as exc:
@@ -158,6 +174,11 @@ class GenerationController(QObject):
             on_failed=self._on_failed,
         )
         return True
+
+    def shared_engine(self, model: str) -> Engine:
+        """The engine normal runs use, with `model` active, for live mode (no second copy of the models).
+        Only while no run is going: `engine_handover` keeps the two apart."""
+        return self._engine_for(dataclasses.replace(self.model_settings, active=model))
 
     def _engine_for(self, settings: ModelSettings) -> Engine:
         """Worker thread: reuse the engine (and its loaded models) while the settings file is unchanged."""

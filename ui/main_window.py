@@ -24,6 +24,7 @@ from ui.history_recorder import HistoryRecorder
 from ui.history_recovery import offer_recovery
 from ui.history_session import HistorySession
 from ui.layer_commands import LayerCommands
+from ui.live import LiveController
 from ui.menus import build_menus
 from ui.message_bar import MessageBar
 from ui.panels.chat import ChatPanel
@@ -31,6 +32,7 @@ from ui.panels.gallery import GalleryPanel
 from ui.panels.generate import GeneratePanel
 from ui.panels.history import HistoryPanel
 from ui.panels.layers import LayersPanel
+from ui.panels.live import LivePreviewPanel
 from ui.settings import AppSettings, default_settings
 from ui.tool_actions import install_tools
 from ui.undo import UndoActions
@@ -43,6 +45,7 @@ DOCK_AREAS = {
     "generate": Qt.DockWidgetArea.RightDockWidgetArea,
     "assistant": Qt.DockWidgetArea.RightDockWidgetArea,
     "gallery": Qt.DockWidgetArea.BottomDockWidgetArea,
+    "live": Qt.DockWidgetArea.RightDockWidgetArea,
 }
 
 
@@ -93,6 +96,10 @@ class MainWindow(QMainWindow):
         self.history_panel = HistoryPanel(self.history)
         self.add_panel("history", self.history_panel, title="History")
         self.add_panel("gallery", self.gallery_panel, title="Gallery")
+        self.live_panel = LivePreviewPanel()
+        self.add_panel("live", self.live_panel, title="Live preview")
+        self.splitDockWidget(self.docks["generate"], self.docks["live"], Qt.Orientation.Vertical)
+        self.docks["live"].hide()  # shown when live mode is switched on
         # One tabbed group only: Qt leaves a stray tab bar on screen when two groups are tabified at start-up.
         self.tabifyDockWidget(self.docks["generate"], self.docks["assistant"])
         self.docks["generate"].raise_()
@@ -107,6 +114,7 @@ class MainWindow(QMainWindow):
         self.recorder = HistoryRecorder(self.history, panel=self.generate_panel, gallery=self.gallery_panel,
                                         parent=self)
         self.generation.log_generation = self.recorder.log_generation
+        self.live = LiveController(self, self.live_panel)
         self.chat = ChatController(self, self.chat_panel)
         build_menus(self)
         self.layers_panel.add_actions([self.commands[key] for key in (
@@ -183,6 +191,7 @@ class MainWindow(QMainWindow):
         self.view.set_document(document)
         self.layers_panel.set_document(document)
         self.recorder.bind(document)
+        self.live.bind(document)
         self.undo.bind(document.history)
         self.generate_panel.undo_history = document.history
         if self.view.tool is not None:
@@ -244,6 +253,7 @@ class MainWindow(QMainWindow):
         if not self.files.confirm_discard():
             event.ignore()
             return
+        self.live.shutdown()
         self.generation.cancel()
         self.chat.shutdown()
         self.runner.wait(10_000)

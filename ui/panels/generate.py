@@ -34,6 +34,7 @@ from ui.images import rgb_to_pixmap
 from ui.message_bar import MessageBar
 from ui.panels.control_table import ControlTable
 from ui.panels.generation_state import GenerationSettings
+from ui.panels.live import LiveControls
 from ui.undo import PanelFieldsStep
 
 SCHEDULER_LABELS = {
@@ -176,6 +177,8 @@ class GeneratePanel(QWidget):
         buttons.addWidget(self.generate_button, 1)
         buttons.addWidget(self.cancel_button)
         layout.addLayout(buttons)
+        self.live_controls = LiveControls()
+        layout.addWidget(self.live_controls)
         self.progress_bar = QProgressBar()
         self.progress_bar.setTextVisible(True)
         layout.addWidget(self.progress_bar)

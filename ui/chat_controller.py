@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
+from studio.assistant.prompting import Message
 from studio.assistant.reply import Reply
 from studio.assistant.runtime import StreamPiece
 from ui.chat_context import PastTurn, conversation
@@ -28,10 +29,12 @@ if TYPE_CHECKING:
 
 @dataclass
 class ChatTurn:
-    """One message and its reply. state: "waiting", "streaming", "done", "stopped" or "failed"."""
+    """One message, what the assistant read for it (`context`: earlier turns, current settings, the message) and
+    its reply. state: "waiting", "streaming", "done", "stopped" or "failed"."""
 
     message: str
     bubble: ReplyBubble = field(repr=False)
+    context: list[Message] = field(default_factory=list)
     raw: str = ""
     reply: Reply | None = None
     state: str = "waiting"
@@ -83,7 +86,7 @@ class ChatController(QObject):
         messages = conversation(past, settings=self.window.generate_panel.settings(), message=text)
         self.panel.message_bar.dismiss()
         self.panel.add_user_message(text)
-        turn = ChatTurn(message=text, bubble=self.panel.add_reply())
+        turn = ChatTurn(message=text, bubble=self.panel.add_reply(), context=messages)
         turn.bubble.show_waiting("…" if self.session.loaded else "Loading the model…")
         self.turns.append(turn)
         self._active = turn

@@ -26,13 +26,18 @@ def test_split_reply_turns_calls_into_chips():
     assert pieces[2].startswith(" 1350 pixels.")
     failed = split_reply("It is [Calendar(someday) →] unknown", streaming=False)[1]
     assert failed.state == "failed" and failed.result is None
+    broken = split_reply("It is [Calculator(5000 * 2000] 2000 pixels [note] tall.", streaming=False)
+    assert broken == ["It is ", Chip(tool="Calculator", argument="5000 * 2000", result=None, state="failed"),
+                      " 2000 pixels [note] tall."]
 
 
 def test_a_call_being_written_is_a_pending_chip_only_while_streaming():
     raw = " It is [Calculator(1080 * 5"
     pieces = split_reply(raw, streaming=True)
     assert pieces == ["It is ", Chip(tool="Calculator", argument="1080 * 5", result=None, state="pending")]
-    assert split_reply(raw, streaming=False) == ["It is [Calculator(1080 * 5"]  # never closed: plain text
+    never_closed = Chip(tool="Calculator", argument="1080 * 5", result=None, state="failed")
+    assert split_reply(raw, streaming=False) == ["It is ", never_closed]
+    assert split_reply("Size: [ x 3024", streaming=False) == ["Size: [ x 3024"]  # not a call: text
     arrow = split_reply(" It is [Calculator(2 * 3) →", streaming=True)[1]
     assert arrow.argument == "2 * 3" and arrow.state == "pending"
 

@@ -8,6 +8,7 @@ being written shows as a pending chip, so the markup never flashes on screen whi
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from PySide6.QtCore import QRectF, QSizeF, Qt
@@ -26,6 +27,7 @@ from PySide6.QtGui import (
 
 from studio.assistant.calls import ARROW, ToolCall, find_calls, unclosed_call_start
 
+_BROKEN_CALL = re.compile(r"\[\s*([A-Za-z_]\w*\([^\[\]]*)\]")
 CHIP_OBJECT = QTextFormat.ObjectTypes.UserObject + 1
 CHIP_PROPERTY = QTextFormat.Property.UserProperty + 1
 PAD_X = 7.0
@@ -164,25 +166,42 @@ def text_with_calls(document: QTextDocument, start: int = 0, end: int | None = N
     return "".join(f"[{piece.text}]" if isinstance(piece, Chip) else piece for piece in _pieces(document, start, end))
 
 
+def _unrun_chip(written: str, *, state: str) -> Chip:
+    """A chip for call text that did not run: `Calculator(2 * 3` (still being written, or broken)."""
+    tool, _, argument = written.partition("(")
+    argument = re.split(r"→|->", argument)[0].strip().removesuffix(")").strip()
+    return Chip(tool=tool.strip() or "…", argument=argument, result=None, state=state)
+
+
+def _text_and_broken_calls(text: str) -> list[str | Chip]:
+    """Text with broken calls the runtime did not run (`[Calculator(2 * 3]`: no arrow) as failed chips."""
+    pieces: list[str | Chip] = []
+    position = 0
+    for match in _BROKEN_CALL.finditer(text):
+        pieces.append(text[position:match.start()])
+        pieces.append(_unrun_chip(match.group(1), state="failed"))
+        position = match.end()
+    pieces.append(text[position:])
+    return pieces
+
+
 def split_reply(raw: str, *, streaming: bool) -> list[str | Chip]:
-    """The raw reply as text pieces and chips. While `streaming`, a call still being written becomes a pending
-    chip; once finished, an unclosed call stays as the text it is."""
+    """The raw reply as text pieces and chips, so no call markup is shown. While `streaming`, a call still being
+    written is a pending chip; calls that did not run (broken, or never closed once the reply is finished) are
+    failed chips."""
     pieces: list[str | Chip] = []
     position = 0
     for span in find_calls(raw):
-        pieces.append(raw[position:span.start])
+        pieces.extend(_text_and_broken_calls(raw[position:span.start]))
         pieces.append(Chip.of_call(span.call))
         position = span.end
     tail = raw[position:]
-    start = unclosed_call_start(tail) if streaming else None
-    if start is None:
-        pieces.append(tail)
+    start = unclosed_call_start(tail)
+    if start is None or ("(" not in tail[start:] and not streaming):
+        pieces.extend(_text_and_broken_calls(tail))
     else:
-        pieces.append(tail[:start])
-        written = tail[start + 1:]
-        tool, _, argument = written.partition("(")
-        argument = argument.split(ARROW)[0].split("->")[0].rstrip(") ")
-        pieces.append(Chip(tool=tool.strip() or "…", argument=argument, result=None, state="pending"))
+        pieces.extend(_text_and_broken_calls(tail[:start]))
+        pieces.append(_unrun_chip(tail[start + 1:], state="pending" if streaming else "failed"))
     if pieces and isinstance(pieces[0], str):
         pieces[0] = pieces[0].lstrip()
     return [piece for piece in pieces if piece != ""]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QColor, QTextCursor
+from PySide6.QtWidgets import QFileDialog
 
 from studio.assistant.prompting import build_prompt
 from ui.chat_context import PastTurn, context_line, conversation
@@ -140,3 +141,20 @@ def test_model_choice_lists_built_in_recent_and_browse(qtbot, tmp_path: Path):
     choice.chosen.connect(chosen.append)
     choice.activated.emit(0)
     assert chosen == [None]
+
+
+def test_browse_picks_a_folder_and_cancel_keeps_the_choice(qtbot, tmp_path: Path, monkeypatch):
+    choice = ModelChoice()
+    qtbot.addWidget(choice)
+    choice.fill(current=None, recent=[])
+    chosen = []
+    choice.chosen.connect(chosen.append)
+    browse = choice.findData("browse")
+    answers = iter([str(tmp_path / "my-model"), ""])
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *args: next(answers))
+    choice.setCurrentIndex(browse)
+    choice.activated.emit(browse)
+    assert chosen == [tmp_path / "my-model"]
+    choice.setCurrentIndex(browse)
+    choice.activated.emit(browse)  # the dialog is cancelled: the built-in model stays chosen
+    assert chosen == [tmp_path / "my-model"] and choice.currentText() == BUILT_IN_LABEL

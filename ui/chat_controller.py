@@ -1,8 +1,9 @@
 """Chat glue: the chat panel, the assistant session, the generation panel and the history recorder.
 
 A turn: the designer's message goes to the assistant with the earlier turns and the generation panel's current
-prompt and size (`chat_context`); the reply streams into its bubble token by token; when it ends it is logged to
-the document's history store. "Apply" puts the reply's prompt fields into the generation panel as one undoable
+prompt and size (`chat_context`); the reply streams into its bubble token by token; when it ends (done or stopped)
+it is logged to the document's history file (a turn whose model failed to load has no reply and is not logged).
+"Apply" puts the reply's prompt fields into the generation panel as one undoable
 step and logs the turn again as applied; "Apply and generate" also starts a generation.
 """
 

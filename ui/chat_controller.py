@@ -3,8 +3,8 @@
 A turn: the designer's message goes to the assistant with the earlier turns and the generation panel's current
 prompt and size (`chat_context`); the reply streams into its bubble token by token; when it ends (done or stopped)
 it is logged to the document's history file (a turn whose model failed to load has no reply and is not logged).
-"Apply" puts the reply's prompt fields into the generation panel as one undoable
-step and logs the turn again as applied; "Apply and generate" also starts a generation.
+"Apply" puts the reply's prompt fields into the generation panel as one undoable step and logs the turn again as
+applied; "Apply and generate" also starts a generation.
 """
 
 from __future__ import annotations

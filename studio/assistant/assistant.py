@@ -61,18 +61,20 @@ class Assistant:
 
     def generate_reply(self, context: str | Iterable, *, on_token: Callable[[StreamPiece], None] | None = None,
                        stop: threading.Event | None = None, today: date | None = None, tools: bool = True,
-                       max_new_tokens: int = 80, max_calls: int = 3, top_k: int = 10) -> Reply:
+                       max_new_tokens: int = 80, max_calls: int = 3, top_k: int | None = None) -> Reply:
         """Answer the last user message of `context` (a string or a list of messages).
 
         `on_token` receives each new piece of text (raw and visible) as it is written; setting `stop` ends the
-        reply early; `today` fixes the Calendar's date; `tools=False` never starts a call.
+        reply early; `today` fixes the Calendar's date; `tools=False` never starts a call; a call starts when `[`
+        is among the `top_k` most likely tokens (default: the model's own k, else the paper's 10).
         """
         messages = [Message(m.role, m.content[-MAX_MESSAGE_CHARS:]) for m in as_messages(context)]
         if not messages or not messages[-1].content.strip():
             return Reply(raw="", finish="end", notes=["The message is empty: there is nothing to answer."])
         budget = max(8, self.loaded.context - max_new_tokens)
         ids, notes = self.prompt_ids(messages, budget=budget)
-        options = DecodeOptions(tools=tools, top_k=top_k, max_new_tokens=max_new_tokens, max_calls=max_calls)
+        options = DecodeOptions(tools=tools, top_k=top_k or self.loaded.top_k, max_new_tokens=max_new_tokens,
+                                max_calls=max_calls)
         reply = decode_with_tools(self.loaded.model, self.tokenizer, ids, toolbox=ToolBox(today), options=options,
                                   on_token=on_token, stop=stop)
         reply.notes[:0] = notes

@@ -28,7 +28,8 @@ def parse_today(text: str | None) -> date | None:
 
 
 def answer_file(assistant: Assistant, source: Path, target: Path, *, today: date | None = None, tools: bool = True,
-                max_new_tokens: int = 80, log: Callable[[str], None] = print) -> tuple[int, int]:
+                max_new_tokens: int = 80, top_k: int | None = None,
+                log: Callable[[str], None] = print) -> tuple[int, int]:
     """Answer every line of `source` into `target`; returns (answered, failed) line counts."""
     try:
         lines = Path(source).read_text(encoding="utf-8").splitlines()
@@ -48,7 +49,7 @@ def answer_file(assistant: Assistant, source: Path, target: Path, *, today: date
                 record_id = record.get("id")
                 day = parse_today(record.get("today")) or today
                 reply = assistant.generate_reply(record["question"], today=day, tools=tools,
-                                                 max_new_tokens=max_new_tokens)
+                                                 max_new_tokens=max_new_tokens, top_k=top_k)
                 output = reply.to_json(reply_id=record_id)
                 answered += 1
             except (ValueError, AssistantError) as exc:

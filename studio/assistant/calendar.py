@@ -8,16 +8,18 @@ Argument syntax (case-insensitive; `DATE` is `today`, `tomorrow`, `yesterday`, `
 | ------------------------------------------ | ------------------------------------------- |
 | (empty)                                    | `Today is Thursday, November 26, 2026.`     |
 | `DATE`                                     | `Friday, March 5, 2027`                     |
-| `DATE + N UNIT`, `DATE - N UNIT`           | the shifted date (UNIT: day(s), week(s), month(s), year(s); a month shift keeps the day, clamped to the month's end) |
+| `DATE + N UNIT`, `DATE - N UNIT`           | the shifted date (see below)                |
 | `next WEEKDAY [after DATE]`                | the first such weekday strictly after DATE (default today) |
 | `last WEEKDAY [before DATE]`               | the last such weekday strictly before DATE  |
 | `weekday of DATE`                          | `Friday`                                    |
-| `days until DATE`                          | whole days from today to DATE (a DATE without a year means its next occurrence) |
-| `days since DATE`                          | whole days from DATE to today (a DATE without a year means its last occurrence) |
+| `days until DATE`                          | whole days from today to DATE (see below)   |
+| `days since DATE`                          | whole days from DATE to today (see below)   |
 | `days from DATE to DATE`                   | signed whole days from the first to the second |
 | `days between DATE and DATE`               | whole days between them, never negative     |
 
-Anything else gives `None`. The current date is fixed by passing `today`.
+UNIT is day(s), week(s), month(s) or year(s); a month shift keeps the day of the month, clamped to the month's
+end. In `days until` a DATE without a year means its next occurrence, in `days since` its last one. Anything
+else gives `None`. The current date is fixed by passing `today`.
 """
 
 from __future__ import annotations

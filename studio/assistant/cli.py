@@ -4,7 +4,8 @@
     studio assistant build-corpus --data ../shared/data --out work/corpus.jsonl
     studio assistant train-base --corpus work/corpus.jsonl --out work/base
     studio assistant sample-calls --model work/base --corpus work/corpus.jsonl --out work/candidates.jsonl
-    studio assistant filter-calls --model work/base --corpus work/corpus.jsonl --candidates work/candidates.jsonl --out work/kept.jsonl
+    studio assistant filter-calls --model work/base --corpus work/corpus.jsonl --candidates work/candidates.jsonl
+        --out work/kept.jsonl
     studio assistant finetune --model work/base --corpus work/corpus.jsonl --calls work/kept.jsonl --out work/toolformer
     studio assistant eval [--data ../shared/data] [--model PATH] [--base PATH]
     studio assistant answer --input Q.jsonl --output A.jsonl [--today YYYY-MM-DD] [--no-tools] [--model PATH]
@@ -33,7 +34,7 @@ def _ask(args) -> int:
     _threads(args)
     assistant = Assistant.load(args.model)
     reply = assistant.generate_reply(args.question, today=parse_today(args.today), tools=not args.no_tools,
-                                     max_new_tokens=args.max_new_tokens,
+                                     max_new_tokens=args.max_new_tokens, top_k=args.top_k,
                                      on_token=lambda piece: print(piece.visible, end="", flush=True))
     print()
     if args.raw:
@@ -50,7 +51,7 @@ def _answer(args) -> int:
     _threads(args)
     assistant = Assistant.load(args.model)
     answered, failed = answer_file(assistant, args.input, args.output, today=parse_today(args.today),
-                                   tools=not args.no_tools, max_new_tokens=args.max_new_tokens)
+                                   tools=not args.no_tools, max_new_tokens=args.max_new_tokens, top_k=args.top_k)
     print(f"answered {answered} questions into {args.output}" + (f"; {failed} lines skipped" if failed else ""))
     return 0 if not failed else 1
 
@@ -66,11 +67,12 @@ def _build_corpus(args) -> int:
 
 
 def _train_base(args) -> int:
-    from studio.assistant.train.base import train_base
-    from studio.assistant.train.examples import read_examples
-    from studio.assistant.train.lm import TrainSettings
+    from dataclasses import replace
 
-    settings = TrainSettings(epochs=args.epochs, seed=args.seed, threads=args.threads)
+    from studio.assistant.train.base import BASE_SETTINGS, train_base
+    from studio.assistant.train.examples import read_examples
+
+    settings = replace(BASE_SETTINGS, epochs=args.epochs, seed=args.seed, threads=args.threads)
     train_base(list(read_examples(args.corpus)), args.out, settings=settings)
     return 0
 
@@ -100,7 +102,7 @@ def _finetune(args) -> int:
     from studio.assistant.train.finetune import FINETUNE_SETTINGS
 
     settings = replace(FINETUNE_SETTINGS, epochs=args.epochs, threads=args.threads)
-    step_finetune(args.model, args.corpus, args.calls, args.out, settings=settings)
+    step_finetune(args.model, args.corpus, args.calls, args.out, settings=settings, top_k=args.top_k)
     return 0
 
 
@@ -148,6 +150,8 @@ def register(subparsers) -> None:
         sub.add_argument("--today", default=None, help="the Calendar's date, YYYY-MM-DD (default: today)")
         sub.add_argument("--no-tools", action="store_true", help="never call a tool")
         sub.add_argument("--max-new-tokens", type=int, default=80)
+        sub.add_argument("--top-k", type=int, default=None,
+                         help="start a call when [ is among the K likeliest tokens (default: the model's own K)")
 
     sub = step("ask", _ask, "answer one question, streaming the reply", threads=2)
     sub.add_argument("question")
@@ -188,7 +192,8 @@ def register(subparsers) -> None:
     sub.add_argument("--corpus", type=Path, required=True)
     sub.add_argument("--calls", type=Path, required=True)
     sub.add_argument("--out", type=Path, required=True)
-    sub.add_argument("--epochs", type=float, default=1.5)
+    sub.add_argument("--epochs", type=float, default=2.5)
+    sub.add_argument("--top-k", type=int, default=2, help="the call rule's k to record with the model")
 
     sub = step("build-default", _build_default, "rebuild the shipped model from scratch (fixed seeds)")
     sub.add_argument("--data", type=Path, default=DEFAULT_DATA)

@@ -6,7 +6,8 @@ likely one). Inside a call decoding stays greedy; when the model writes the arro
 (transformers' `cache`, formerly `past_key_values`) is kept throughout, so each step feeds only the new tokens.
 
 Limits: `max_new_tokens` (every reply token, inserted ones included), `max_calls` per reply (then `[` is no
-longer allowed), `max_call_tokens` per call (a longer call is closed unrun). With `tools=False`, `[` is never
+longer allowed), no call straight after another (only whitespace between), `max_call_tokens` per call (a longer
+call is closed unrun). With `tools=False`, `[` is never
 chosen. A stop event ends decoding between two steps. Problems (a malformed call, an unknown tool, a tool
 without result, a call never closed, a model error) end up as notes on the reply; nothing is raised.
 """
@@ -100,6 +101,7 @@ class _Decoder:
         self.calls: list[ToolCall] = []
         self.notes: list[str] = []
         self.call_start: int | None = None
+        self.call_end: int | None = None
         self.call_tokens = 0
         self.cache = None
         self.logits: torch.Tensor | None = None
@@ -118,7 +120,9 @@ class _Decoder:
     def choose(self) -> int:
         scores = self.logits.clone()
         in_call = self.call_start is not None
-        calls_allowed = self.options.tools and len(self.calls) < self.options.max_calls
+        right_after_call = self.call_end is not None and not self.raw[self.call_end:].strip()
+        calls_allowed = (self.options.tools and len(self.calls) < self.options.max_calls
+                         and not right_after_call)
         if len(self.brackets) and (in_call or not calls_allowed):
             scores[self.brackets] = float("-inf")
         elif len(self.brackets):
@@ -161,6 +165,7 @@ class _Decoder:
             self.calls.append(ToolCall(tool=call.tool, input=call.input, result=result))
         inserted = text[len(self.raw):self.call_start + arrow] + (f" {result}]" if result else "]")
         self.call_start = None
+        self.call_end = len(self.raw) + len(inserted)  # where the raw text ends once `inserted` is fed
         return self._encode(inserted)
 
     def _encode(self, text: str) -> list[int]:

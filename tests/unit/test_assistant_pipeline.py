@@ -25,7 +25,7 @@ from studio.assistant.train.sources import load_shared_data, split_of
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = ModelSize(hidden=32, layers=2, heads=2, intermediate=64, context=256)
-TINY_SIZES = CorpusSizes(prompt=20, design=30, design_hint=5, date=30, date_hint=5)
+TINY_SIZES = CorpusSizes(prompt=20, design=30, design_hint=5, date=30, date_hint=5, copy=5)
 
 
 def make_data(folder: Path) -> Path:
@@ -64,8 +64,8 @@ def corpus(data_dir):
 @pytest.fixture(scope="module")
 def base_dir(corpus, tmp_path_factory):
     out = tmp_path_factory.mktemp("base")
-    train_base(corpus, out, size=TINY, settings=TrainSettings(epochs=1, batch_size=8), vocab_size=500,
-               log=lambda _: None)
+    train_base(corpus, out, size=TINY, settings=TrainSettings(epochs=1, batch_size=8), drills=40,
+               vocab_size=500, log=lambda _: None)
     return out
 
 
@@ -77,7 +77,7 @@ def test_real_shared_data_loads_when_present(data_dir):
 
 def test_corpus_has_every_kind_and_no_calls(corpus, tmp_path):
     kinds = {e.kind.split(":")[0] for e in corpus}
-    assert kinds == {"prompt", "design", "design-hint", "date", "date-hint", "word"}
+    assert kinds == {"prompt", "design", "design-hint", "date", "date-hint", "copy", "word"}
     assert not any(find_calls(e.text) or "Calculator" in e.text or "Calendar" in e.text for e in corpus)
     assert all(("[" in e.answer) == e.kind.endswith("-hint") for e in corpus)
     path = tmp_path / "corpus.jsonl"
@@ -186,7 +186,8 @@ def test_merge_inserts_calls_and_results_are_not_learned(base_dir):
 
 
 def test_full_build_with_tiny_settings(data_dir, tmp_path):
-    settings = BuildSettings(corpus=TINY_SIZES, size=TINY, base=TrainSettings(epochs=1, batch_size=8),
+    settings = BuildSettings(corpus=TINY_SIZES, size=TINY, drills=40, finetune_drills=20,
+                             base=TrainSettings(epochs=1, batch_size=8),
                              finetune=TrainSettings(epochs=1, batch_size=8), tau_s=0.0, search_limit=20)
     out = build_default(data_dir, tmp_path / "model", work=tmp_path / "work", settings=settings, log=lambda _: None)
     for name in ("config.json", "model.safetensors", "tokenizer.json", "studio_assistant.json",

@@ -97,7 +97,7 @@ def test_calls_per_reply_are_limited(assistant):
     result = reply(assistant, "many", max_calls=3)
     assert len(result.calls) == 3
     assert result.raw.count("[") == 3
-    assert len(reply(assistant, "many", max_calls=10).calls) == 4
+    assert len(reply(assistant, "many", max_calls=10).calls) >= 4
 
 
 def test_tools_disabled_never_starts_a_call(assistant):

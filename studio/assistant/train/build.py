@@ -18,11 +18,11 @@ import torch
 
 from studio.assistant.errors import AssistantError
 from studio.assistant.model import load_model
-from studio.assistant.train.base import train_base
+from studio.assistant.train.base import BASE_SETTINGS, COPY_DRILLS, train_base
 from studio.assistant.train.corpus import CorpusSizes, build_corpus
 from studio.assistant.train.examples import Example, read_examples, write_examples
 from studio.assistant.train.filtering import KeptCall, filter_candidates
-from studio.assistant.train.finetune import FINETUNE_SETTINGS, finetune
+from studio.assistant.train.finetune import FINETUNE_DRILLS, FINETUNE_SETTINGS, finetune
 from studio.assistant.train.lm import ModelSize, TrainSettings
 from studio.assistant.train.merge import merge_calls
 from studio.assistant.train.sampling import Candidate, sample_candidates
@@ -40,13 +40,16 @@ class BuildSettings:
     seed: int = 0
     corpus: CorpusSizes = CorpusSizes()
     size: ModelSize = ModelSize()
-    base: TrainSettings = TrainSettings()
+    drills: int = COPY_DRILLS
+    base: TrainSettings = BASE_SETTINGS
     finetune: TrainSettings = FINETUNE_SETTINGS
+    finetune_drills: int = FINETUNE_DRILLS
     tau_s: float = 0.01  # the paper's 0.05 leaves out word problems, where this small model gives ` [` 1-3 %
     positions: int = 1
     calls_per_tool: int = 12
     prompt_share: float = 0.05  # share of prompt-writing documents searched for calls (they rarely need one)
-    search_limit: int = 4000  # at most this many documents are searched for calls
+    search_limit: int = 8000  # at most this many documents are searched for calls
+    top_k: int = 2  # the call rule's k written into the model's info file (measured; see the README)
     threads: int = 1
 
     def with_threads(self, threads: int) -> BuildSettings:
@@ -109,14 +112,15 @@ def step_filter(model_dir: Path, corpus: Path, candidates: Path, out: Path, *,
 
 
 def step_finetune(model_dir: Path, corpus: Path, kept: Path, out: Path, *,
-                  settings: TrainSettings = FINETUNE_SETTINGS, merged_out: Path | None = None,
+                  settings: TrainSettings = FINETUNE_SETTINGS, drills: int = FINETUNE_DRILLS,
+                  top_k: int | None = None, merged_out: Path | None = None,
                   log: Callable[[str], None] = print) -> Path:
     examples = list(read_examples(corpus))
     calls = [KeptCall.from_json(record) for record in read_jsonl(kept)]
     merged = [e for e in merge_calls(examples, calls) if not e.kind.endswith(HINT_SUFFIX)]
     if merged_out is not None:
         write_examples(merged_out, merged)
-    return finetune(model_dir, merged, out, settings=settings, log=log)
+    return finetune(model_dir, merged, out, settings=settings, drills=drills, top_k=top_k, log=log)
 
 
 def build_default(data: Path, out: Path, *, work: Path, settings: BuildSettings = BuildSettings(),
@@ -131,7 +135,7 @@ def build_default(data: Path, out: Path, *, work: Path, settings: BuildSettings 
     write_examples(corpus_path, corpus)
     log(f"corpus: {len(corpus)} documents")
     base_dir = work / "base"
-    train_base(corpus, base_dir, size=settings.size, settings=settings.base, log=log)
+    train_base(corpus, base_dir, size=settings.size, settings=settings.base, drills=settings.drills, log=log)
     log(f"base model trained ({time.monotonic() - started:.0f} s)")
     step_sample(base_dir, corpus_path, work / "candidates.jsonl", settings=settings, log=log)
     kept = step_filter(base_dir, corpus_path, work / "candidates.jsonl", work / "kept.jsonl", log=log)
@@ -140,7 +144,8 @@ def build_default(data: Path, out: Path, *, work: Path, settings: BuildSettings 
     if out.exists():
         shutil.rmtree(out)
     step_finetune(base_dir, corpus_path, work / "kept.jsonl", out, settings=settings.finetune,
-                  merged_out=work / "merged.jsonl", log=log)
+                  drills=settings.finetune_drills, top_k=settings.top_k, merged_out=work / "merged.jsonl",
+                  log=log)
     shutil.copytree(base_dir, out / BASE_FOLDER)
     log(f"default model written to {out} ({time.monotonic() - started:.0f} s)")
     return out

@@ -1,28 +1,40 @@
-"""Copy drills: "Repeat: 4821 cobalt 7.5 fox" answered with the same items.
+"""Copy drills: "Repeat: 4821 Friday 7.5 March" answered with the same items.
 
 A model of a few million parameters learns to copy (the induction behaviour that lets it use a tool's result,
-or keep a request's subject words in a prompt) only after many examples; these short documents give it many
-copies per training step. They are plain text without calls.
+or keep a request's numbers in a call) only after many examples, and fastest over a small alphabet: these short
+documents repeat numbers and the names of weekdays and months, the things tool results are made of, and words
+of prompt subjects, which a prompt must keep. They are plain text without calls.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 
+from studio.assistant.calendar import MONTHS, WEEKDAYS
 from studio.assistant.train.examples import Example
 
 OPENERS = ("Repeat:", "Say back:", "Echo:", "Copy this:", "Read back:")
+NAMES = WEEKDAYS + MONTHS
 
 
-def _item(rng: random.Random, words: list[str]) -> str:
+def _item(rng: random.Random, words: Sequence[str]) -> str:
     roll = rng.random()
-    if roll < 0.45:
-        return str(rng.randint(0, 10 ** rng.randint(1, 6)))
-    if roll < 0.6:
+    if roll < 0.4:
+        return str(rng.randint(0, 10 ** rng.randint(1, 7)))
+    if roll < 0.55:
         return f"{rng.randint(0, 9999)}.{rng.randint(1, 99)}"
+    if roll < 0.7 or not words:
+        return rng.choice(NAMES)
     return rng.choice(words)
 
 
-def copy_example(rng: random.Random, words: list[str]) -> Example:
+def copy_example(rng: random.Random, words: Sequence[str] = ()) -> Example:
+    """A drill of one to six items: numbers, weekday and month names, and `words` (e.g. subject words)."""
     items = " ".join(_item(rng, words) for _ in range(rng.randint(1, 6)))
     return Example(kind="copy", question=f"{rng.choice(OPENERS)} {items}", answer=items, expected=items)
+
+
+def drill_words(examples: Sequence[Example]) -> list[str]:
+    """The subject words of the prompt-writing examples among `examples`, sorted."""
+    return sorted({word for e in examples if e.kind == "prompt" for word in e.expected.split()})

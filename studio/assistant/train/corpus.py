@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from studio.assistant.train.copy_drills import copy_example
 from studio.assistant.train.dates import date_example
 from studio.assistant.train.design_math import design_example
 from studio.assistant.train.examples import Example
@@ -25,6 +26,7 @@ class CorpusSizes:
     design_hint: int = 800
     date: int = 2500
     date_hint: int = 800
+    copy: int = 0  # copy drills in the corpus itself (the base model gets its own, see `base`)
     word_problems: bool = True
 
 
@@ -63,6 +65,7 @@ def build_corpus(data: SharedData, *, seed: int = 0, sizes: CorpusSizes = Corpus
     examples += [design_example(rng, hinted=True) for _ in range(sizes.design_hint)]
     examples += [date_example(rng) for _ in range(sizes.date)]
     examples += [date_example(rng, hinted=True) for _ in range(sizes.date_hint)]
+    examples += [copy_example(rng) for _ in range(sizes.copy)]
     if sizes.word_problems:
         examples += [word_example(p) for p in data.problems if split_of(p.question) == "train"]
     rng.shuffle(examples)

@@ -7,11 +7,12 @@ runtime writes them, so the model only learns to start calls, write their argume
 from __future__ import annotations
 
 from studio.assistant.calls import find_calls
+from studio.assistant.prompting import ASSISTANT
 from studio.assistant.train.lm import Document
 
 
-def document(tokenizer, text: str, *, mask_results: bool = True) -> Document:
-    """The training document for `text`."""
+def document(tokenizer, text: str, *, mask_results: bool = True, answer_only: bool = False) -> Document:
+    """The training document for `text`; with `answer_only`, only the text after `Assistant:` is learned."""
     encoding = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
     ids = encoding["input_ids"]
     hidden: list[tuple[int, int]] = []
@@ -21,6 +22,8 @@ def document(tokenizer, text: str, *, mask_results: bool = True) -> Document:
             arrow = max(body.find("→"), body.find("->"))
             if arrow >= 0:
                 hidden.append((span.start + arrow + (1 if body[arrow] == "→" else 2), span.end))
+    if answer_only:
+        hidden.append((0, text.find(ASSISTANT) + len(ASSISTANT)))
     learn = [not any(start <= begin and end <= stop for start, stop in hidden)
              for begin, end in encoding["offset_mapping"]]
     eos = tokenizer.eos_token_id

@@ -35,7 +35,7 @@ class TrainSettings:
     epochs: float = 1.0
     batch_size: int = 8
     block: int = 256
-    learning_rate: float = 2e-3
+    learning_rate: float = 1.5e-3
     warmup: int = 60
     weight_decay: float = 0.01
     seed: int = 0

@@ -4,8 +4,9 @@ The paper samples candidate calls from the language model itself with a few-shot
 million parameters cannot follow such a prompt, so candidates come from this documented proposer instead;
 whether a candidate is KEPT is decided only by the model's loss (`filtering`).
 
-Calculator: expressions over the last `MAX_NUMBERS` distinct numbers in the text (numbers inside dates aside), of the shapes `a + b`,
-`a * b`, `a - b`, `b - a`, `a / b`, `b / a` (every pair) and `a * b / c` (every choice of divisor).
+Calculator: expressions over the last `MAX_NUMBERS` distinct numbers in the text (numbers inside dates aside),
+of the shapes `a + b`, `a * b`, `a - b`, `b - a`, `a / b`, `b / a` (every pair) and `a * b / c` (every choice
+of divisor).
 Calendar: `Calendar()`, and for every date phrase D, duration "N units" and weekday W in the text: `D`,
 `days until D`, `days since D`, `days from D to E`, `today + N units`, `today - N units`, `D + N units`,
 `next W`, `last W`. When there are more than `limit` candidates of a tool, a seeded random sample is kept.

@@ -1,10 +1,11 @@
 """A byte-level BPE tokenizer trained on the corpus (tokenizers library), wrapped for transformers.
 
-Every digit, bracket, parenthesis and the arrow `→` is a token of its own, so numbers are copied digit by
-digit. An opening bracket keeps the space before it (` [` is one token, as in GPT-2's vocabulary), so a call's
+Numbers are split into pairs of digits (`7200` is `72` `00`): few enough kinds of token for a small model to
+learn to copy them, short enough to copy quickly. Brackets, parentheses and the arrow `→` are tokens of their
+own. An opening bracket keeps the space before it (` [` is one token, as in GPT-2's vocabulary), so a call's
 ` [` competes directly with the next word (` Thursday`) or the space before a number at the same position. The
-brackets, the arrow and the tool names are added tokens, whole whatever the corpus holds. Encoding starts with `<|endoftext|>`, the separator that
-precedes every training document.
+brackets, the arrow and the tool names are added tokens, whole whatever the corpus holds. Encoding starts with
+`<|endoftext|>`, the separator that precedes every training document.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from studio.assistant.tools import TOOL_NAMES
 
 END = "<|endoftext|>"
 PAD = "<|pad|>"
-ISOLATED = r"\d| ?\[|[\]()→]"
+ISOLATED = r"\d{1,2}| ?\[|[\]()→]"
 
 
 def train_tokenizer(texts: Iterable[str], *, vocab_size: int = 3072) -> PreTrainedTokenizerFast:

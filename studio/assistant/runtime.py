@@ -6,9 +6,10 @@ likely one). Inside a call decoding stays greedy; when the model writes the arro
 (transformers' `cache`, formerly `past_key_values`) is kept throughout, so each step feeds only the new tokens.
 
 Limits: `max_new_tokens` (every reply token, inserted ones included), `max_calls` per reply (then `[` is no
-longer allowed), no call straight after another (only whitespace between), `max_call_tokens` per call (a longer
-call is closed unrun). With `tools=False`, `[` is never
-chosen. A stop event ends decoding between two steps. Problems (a malformed call, an unknown tool, a tool
+longer allowed), no call straight after another (only whitespace between) nor in a prompt field line
+(`Prompt:`, `Negative prompt:`, `Size:`: settings, not prose), `max_call_tokens` per call (a longer
+call is closed unrun). In `Prompt:` and `Negative prompt:` lines no token 4-gram is written twice (a small
+model otherwise loops on style words). With `tools=False`, `[` is never chosen. A stop event ends decoding between two steps. Problems (a malformed call, an unknown tool, a tool
 without result, a call never closed, a model error) end up as notes on the reply; nothing is raised.
 """
 
@@ -26,6 +27,7 @@ from studio.assistant.prompting import STOP_STRINGS
 from studio.assistant.reply import Reply
 from studio.assistant.tools import ToolBox
 
+FIELD_LABELS = ("prompt:", "negative prompt:", "size:")
 _BRACKET_IDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -36,6 +38,7 @@ class DecodeOptions:
     max_new_tokens: int = 80
     max_calls: int = 3
     max_call_tokens: int = 48
+    no_repeat_ngram: int = 4  # in `Prompt:` and `Negative prompt:` lines, no token n-gram is written twice
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,7 @@ class _Decoder:
         self.call_start: int | None = None
         self.call_end: int | None = None
         self.call_tokens = 0
+        self.line_ids: list[int] = []
         self.cache = None
         self.logits: torch.Tensor | None = None
 
@@ -116,13 +120,34 @@ class _Decoder:
         if not first:
             self.ids.extend(ids)
             self.raw = self.tokenizer.decode(self.ids, skip_special_tokens=True)
+            for token in ids:
+                self.line_ids = [] if "\n" in self.tokenizer.decode([token]) else self.line_ids + [token]
+
+    def in_field_line(self) -> bool:
+        """Whether the current line is a prompt field (`Prompt:`, `Negative prompt:`, `Size:`)."""
+        line = self.raw[self.raw.rfind("\n") + 1:].lstrip().lower()
+        return line.startswith(FIELD_LABELS)
+
+    def repeated_ngram_ends(self) -> list[int]:
+        """Tokens that would write an n-gram twice in a prompt line (see DecodeOptions.no_repeat_ngram)."""
+        size = self.options.no_repeat_ngram
+        line = self.raw[self.raw.rfind("\n") + 1:].lstrip().lower()
+        if size < 2 or not line.startswith(FIELD_LABELS[:2]) or len(self.line_ids) < size - 1:
+            return []
+        tail = self.line_ids[len(self.line_ids) - size + 1:]
+        return [self.line_ids[i + size - 1] for i in range(len(self.line_ids) - size + 1)
+                if self.line_ids[i:i + size - 1] == tail]
 
     def choose(self) -> int:
         scores = self.logits.clone()
         in_call = self.call_start is not None
+        if not in_call:
+            banned = self.repeated_ngram_ends()
+            if banned:
+                scores[banned] = float("-inf")
         right_after_call = self.call_end is not None and not self.raw[self.call_end:].strip()
         calls_allowed = (self.options.tools and len(self.calls) < self.options.max_calls
-                         and not right_after_call)
+                         and not right_after_call and not self.in_field_line())
         if len(self.brackets) and (in_call or not calls_allowed):
             scores[self.brackets] = float("-inf")
         elif len(self.brackets):

@@ -26,6 +26,8 @@ SCRIPTS = {
             "[Calculator(4 + 4) → 8] 8 end.",
     "date": "Day [Calendar() → x] ok.",
     "prompt": "Prompt: a red fox, watercolor\nNegative prompt: blurry\nSize: 510 x 770",
+    "fieldcall": "Prompt: a fox [Calculator(1 + 1) → 2] 2 foxes\nSize: 512 x 512",
+    "loop": "Prompt: red fox, red fox, red fox, red fox, red fox\nSize: 512 x 512",
     "long": "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen",
 }
 TODAY = date(2026, 11, 26)
@@ -141,6 +143,21 @@ def test_stop_event_ends_the_reply(assistant):
     assert len(result.raw.split()) < len(SCRIPTS["long"].split())
     stop.set()
     assert reply(assistant, "long", stop=stop).raw == ""
+
+
+def test_no_call_starts_inside_a_prompt_field(assistant):
+    result = reply(assistant, "fieldcall")
+    assert result.calls == [] and "[" not in result.raw
+    assert result.raw.strip().startswith("Prompt: a fox")
+
+
+def test_prompt_lines_never_write_a_token_4gram_twice(assistant):
+    result = reply(assistant, "loop", tools=False)
+    line = result.raw.strip().splitlines()[0]
+    assert line.startswith("Prompt: red fox") and line != SCRIPTS["loop"].splitlines()[0]
+    ids = assistant.tokenizer(line, add_special_tokens=False)["input_ids"]
+    grams = [tuple(ids[i:i + 4]) for i in range(len(ids) - 3)]
+    assert len(grams) == len(set(grams))
 
 
 def test_fields_are_parsed_from_the_reply(assistant):

@@ -6,7 +6,8 @@ likely one). Inside a call decoding stays greedy; when the model writes the arro
 (transformers' `cache`, formerly `past_key_values`) is kept throughout, so each step feeds only the new tokens.
 
 Limits: `max_new_tokens` (every reply token, inserted ones included), `max_calls` per reply (then `[` is no
-longer allowed), no call straight after another (only whitespace between) nor in a prompt field line
+longer allowed), no call straight after another (only whitespace between) nor while the last call's result is
+being written out again (`→ Monday, May 3, 2027] Monday, May 3,`), nor in a prompt field line
 (`Prompt:`, `Negative prompt:`, `Size:`: settings, not prose), `max_call_tokens` per call (a longer
 call is closed unrun). In `Prompt:` and `Negative prompt:` lines no token 4-gram is written twice (a small
 model otherwise loops on style words). With `tools=False`, `[` is never chosen. A stop event ends decoding between two steps. Problems (a malformed call, an unknown tool, a tool
@@ -105,6 +106,7 @@ class _Decoder:
         self.notes: list[str] = []
         self.call_start: int | None = None
         self.call_end: int | None = None
+        self.last_result: str | None = None
         self.call_tokens = 0
         self.line_ids: list[int] = []
         self.cache = None
@@ -138,6 +140,16 @@ class _Decoder:
         return [self.line_ids[i + size - 1] for i in range(len(self.line_ids) - size + 1)
                 if self.line_ids[i:i + size - 1] == tail]
 
+    def restating_result(self) -> bool:
+        """Whether the text since the last call is empty or a part of that call's result being written out
+        (`→ Monday, May 3, 2027] Monday, May 3,`; not yet all of it): a call there would cut it short."""
+        if self.call_end is None:
+            return False
+        since = " ".join(self.raw[self.call_end:].split())
+        result = self.last_result
+        whole = " ".join(result.split()) if result else ""
+        return not since or (whole.startswith(since) and since != whole)
+
     def choose(self) -> int:
         scores = self.logits.clone()
         in_call = self.call_start is not None
@@ -145,9 +157,8 @@ class _Decoder:
             banned = self.repeated_ngram_ends()
             if banned:
                 scores[banned] = float("-inf")
-        right_after_call = self.call_end is not None and not self.raw[self.call_end:].strip()
         calls_allowed = (self.options.tools and len(self.calls) < self.options.max_calls
-                         and not right_after_call and not self.in_field_line())
+                         and not self.restating_result() and not self.in_field_line())
         if len(self.brackets) and (in_call or not calls_allowed):
             scores[self.brackets] = float("-inf")
         elif len(self.brackets):
@@ -191,6 +202,7 @@ class _Decoder:
         inserted = text[len(self.raw):self.call_start + arrow] + (f" {result}]" if result else "]")
         self.call_start = None
         self.call_end = len(self.raw) + len(inserted)  # where the raw text ends once `inserted` is fed
+        self.last_result = result
         return self._encode(inserted)
 
     def _encode(self, text: str) -> list[int]:

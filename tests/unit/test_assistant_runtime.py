@@ -28,6 +28,7 @@ SCRIPTS = {
     "prompt": "Prompt: a red fox, watercolor\nNegative prompt: blurry\nSize: 510 x 770",
     "fieldcall": "Prompt: a fox [Calculator(1 + 1) → 2] 2 foxes\nSize: 512 x 512",
     "loop": "Prompt: red fox, red fox, red fox, red fox, red fox\nSize: 512 x 512",
+    "restate": "Size [Calculator(1000 + 234) → 1234] 12 [Calculator(1 + 1) → 2] 34 px.",
     "long": "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen",
 }
 TODAY = date(2026, 11, 26)
@@ -100,6 +101,12 @@ def test_calls_per_reply_are_limited(assistant):
     assert len(result.calls) == 3
     assert result.raw.count("[") == 3
     assert len(reply(assistant, "many", max_calls=10).calls) >= 4
+
+
+def test_no_call_while_a_result_is_written_out_again(assistant):
+    result = reply(assistant, "restate")  # memorised: "→ 1234] 12 [Calculator(1 + 1) ..."
+    assert result.calls[0].input == "1000 + 234" and "→ 1234] 12" in result.raw
+    assert "→ 1234] 12 [" not in result.raw, result.raw
 
 
 def test_tools_disabled_never_starts_a_call(assistant):

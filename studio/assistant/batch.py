@@ -44,9 +44,9 @@ def answer_file(assistant: Assistant, source: Path, target: Path, *, today: date
             record_id = None
             try:
                 record = json.loads(line)
+                record_id = record.get("id") if isinstance(record, dict) else None
                 if not isinstance(record, dict) or not isinstance(record.get("question"), str):
                     raise AssistantError("it needs a \"question\" string")
-                record_id = record.get("id")
                 day = parse_today(record.get("today")) or today
                 reply = assistant.generate_reply(record["question"], today=day, tools=tools,
                                                  max_new_tokens=max_new_tokens, top_k=top_k)

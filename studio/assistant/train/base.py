@@ -12,14 +12,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from studio.assistant.model import save_model
-from studio.assistant.train.copy_drills import copy_example, drill_words
+from studio.assistant.train.copy_drills import copy_example, drill_words, piece_words
 from studio.assistant.train.documents import document
 from studio.assistant.train.examples import Example
 from studio.assistant.train.lm import ModelSize, TrainSettings, new_model, train
 from studio.assistant.train.tokenizer import train_tokenizer
 
-BASE_SETTINGS = TrainSettings(epochs=1.0, batch_size=8, block=128, learning_rate=1e-3, warmup=50)
-COPY_DRILLS = 24000
+BASE_SETTINGS = TrainSettings(epochs=2.5, batch_size=8, block=128, learning_rate=1e-3, warmup=50)
+COPY_DRILLS = 30000
 
 
 def train_base(corpus: Sequence[Example], out: Path, *, size: ModelSize = ModelSize(),
@@ -34,6 +34,7 @@ def train_base(corpus: Sequence[Example], out: Path, *, size: ModelSize = ModelS
     rng = random.Random(settings.seed)
     documents = [document(tokenizer, text, mask_results=False) for text in texts]
     words = drill_words(corpus)
+    words += piece_words(tokenizer, rng, len(words))
     documents += [document(tokenizer, copy_example(rng, words).text, answer_only=True) for _ in range(drills)]
     log(f"training on {len(texts)} documents and {drills} copy drills")
     train(model, documents, pad_id=tokenizer.pad_token_id, settings=settings, log=log)

@@ -21,11 +21,11 @@ from studio.assistant.train.word_problems import word_example
 class CorpusSizes:
     """How many documents of each kind the corpus holds (word problems: all of the training split)."""
 
-    prompt: int = 3500
-    design: int = 2500
-    design_hint: int = 800
-    date: int = 2500
-    date_hint: int = 800
+    prompt: int = 6000
+    design: int = 4000
+    design_hint: int = 1000
+    date: int = 5000
+    date_hint: int = 1200
     copy: int = 0  # copy drills in the corpus itself (the base model gets its own, see `base`)
     word_problems: bool = True
 

@@ -83,83 +83,117 @@ def _date_and_shift(rng: random.Random, today: date) -> dict:
 DATE_TASKS = (
     DateTask("today_date", lambda r, t: {}, "",
              ("What is today's date?", "What's the date today?", "Which date is it today?", "Tell me today's date.",
-              "Please tell me the date today.", "What is the current date?", "Can you give me today's date?"),
+              "Please tell me the date today.", "What is the current date?", "Can you give me today's date?",
+              "Date today, please?", "I need today's date for the poster.", "What day and date is it now?", "Which day of the month is it today?", "Today's date is what?", "Do you know the date today?",
+              "I lost track of the date. What is it today?", "Which date do we have today?"),
              ("Could you remind me what the date is today?", "What date are we at today?"),
              "{r}", "date"),
     DateTask("today_weekday", lambda r, t: {}, "",
              ("What day of the week is it today?", "Which weekday is it today?", "What day is it today?",
               "Tell me the day of the week today.", "Which day of the week are we on today?",
-              "Is it a weekday or the weekend today, and which day?"),
+              "Is it a weekday or the weekend today, and which day?",
+              "What weekday are we on?", "Name the day of the week today.", "Today is which day of the week?", "Do you know what day of the week it is?"),
              ("Is today a Monday or some other day of the week?", "Remind me which day of the week today is."),
              "Today is {r}.", "weekday"),
     DateTask("in_future", _shift, "today + {n} {unit}",
              ("What is the date {n} {unit} from today?", "What date will it be in {n} {unit}?",
               "Which date is {n} {unit} from now?", "What is the date in {n} {unit}?",
               "Looking {n} {unit} ahead, what is the date?", "Which date do we reach {n} {unit} later?",
-              "Tell me the date {n} {unit} forward from today."),
+              "Tell me the date {n} {unit} forward from today.",
+              "Count {n} {unit} on from today: what date do I get?", "What date is it {n} {unit} after today?", "{n} {unit} from today is which date?", "Which date lies {n} {unit} in the future?", "Today plus {n} {unit}: what is the date?",
+              "Move {n} {unit} forward from today. What date is it?", "Jump {n} {unit} ahead of today. Which date?", "What will the date be {n} {unit} from today?"),
              ("If I count {n} {unit} forward from today, which date do I reach?",
               "Give me the date that falls {n} {unit} from now."),
              "It will be {r}.", "date"),
     DateTask("in_past", _shift, "today - {n} {unit}",
              ("What was the date {n} {unit} ago?", "What date was it {n} {unit} ago?",
               "Which date was {n} {unit} before today?", "Looking {n} {unit} back, what was the date?",
-              "Tell me the date {n} {unit} earlier than today.", "Which date was it exactly {n} {unit} back?"),
+              "Tell me the date {n} {unit} earlier than today.", "Which date was it exactly {n} {unit} back?",
+              "Subtract {n} {unit} from today. What date was that?", "{n} {unit} before today was which date?", "What date lies {n} {unit} in the past?", "Today minus {n} {unit}: what was the date?",
+              "Step back {n} {unit} from today. Which date was it?", "Which date came {n} {unit} before now?"),
              ("Going back {n} {unit} from today, what was the date?",
               "Find the date exactly {n} {unit} ago."),
              "It was {r}.", "date"),
     DateTask("weekday_in_future", _shift, "today + {n} {unit}",
              ("What day of the week will it be in {n} {unit}?", "Which weekday is {n} {unit} from today?",
               "What weekday will it be {n} {unit} from now?", "Looking {n} {unit} ahead, which weekday is it?",
-              "Tell me the day of the week {n} {unit} later."),
+              "Tell me the day of the week {n} {unit} later.",
+              "{n} {unit} from today is which day of the week?", "Which day of the week comes {n} {unit} after today?", "What weekday is today plus {n} {unit}?", "Today plus {n} {unit}: what day of the week?",
+              "What day of the week falls {n} {unit} from now?", "Which weekday do we have {n} {unit} from today?"),
              ("In {n} {unit}, which day of the week will it be?",
               "Counting {n} {unit} ahead, what weekday do we land on?"),
              "It will be {r}.", "weekday"),
     DateTask("weekday_of_date", lambda r, t: _other_date(r, t, day_first=r.random() < 0.3), "{d}",
              ("What day of the week is {d}?", "Which weekday is {d}?", "What weekday falls on {d}?",
-              "Tell me which day of the week {d} is.", "Was or will {d} be a weekend day? Which weekday is it?"),
+              "Tell me which day of the week {d} is.", "Was or will {d} be a weekend day? Which weekday is it?",
+              "{d}: which day of the week is that?", "Do you know the weekday of {d}?", "Name the day of the week for {d}.", "The event is on {d}. What day of the week is that?"),
              ("On which day of the week does {d} fall?", "Tell me the weekday of {d}."),
              "It is {r}.", "weekday"),
     DateTask("days_until", _future_date, "days until {d}",
              ("How many days are left until {d}?", "How many days until {d}?",
               "How many days from today until {d}?", "In how many days is {d}?",
-              "Tell me the number of days remaining before {d}."),
+              "Tell me the number of days remaining before {d}.",
+              "{d} is how many days away?", "How many days do I have until {d}?", "Days left before {d}?", "The launch is on {d}. How many days away is it?"),
              ("Count the days remaining until {d}.", "How long is it in days until {d}?"),
              "It is {r} days.", "number"),
     DateTask("days_since", _past_date, "days since {d}",
              ("How many days ago was {d}?", "How many days have passed since {d}?",
               "How many days since {d}?", "How long has it been in days since {d}?",
-              "Tell me the number of days gone by since {d}."),
+              "Tell me the number of days gone by since {d}.",
+              "{d} was how many days ago?", "How many days back was {d}?", "Days passed since {d}?", "We printed the flyers on {d}. How many days ago was that?"),
              ("Count the days that have gone by since {d}.", "How long ago in days was {d}?"),
              "It was {r} days.", "number"),
     DateTask("days_between", _two_dates, "days from {d} to {e}",
              ("How many days are there from {d} to {e}?", "How many days is it from {d} to {e}?",
               "Count the days from {d} to {e}.", "Tell me the number of days from {d} to {e}.",
-              "From {d} to {e}, how many days pass?"),
+              "From {d} to {e}, how many days pass?",
+              "Between {d} and {e}, how many days are there?", "The show runs from {d} to {e}. How many days is that?", "Days from {d} until {e}?", "How many days lie between {d} and {e}?"),
              ("What is the number of days from {d} to {e}?", "How long in days is it from {d} to {e}?"),
              "It is {r} days.", "number"),
     DateTask("date_after", _date_and_shift, "{d} + {n} {unit}",
              ("What date is {n} {unit} after {d}?", "Which date comes {n} {unit} after {d}?",
-              "Tell me the date {n} {unit} later than {d}.", "If I start on {d} and add {n} {unit}, what date is it?"),
+              "Tell me the date {n} {unit} later than {d}.", "If I start on {d} and add {n} {unit}, what date is it?",
+              "{d} plus {n} {unit} is which date?", "The shoot is on {d}. What date is {n} {unit} after it?", "What is the date {n} {unit} past {d}?", "Move {d} forward by {n} {unit}. Which date?",
+              "{n} {unit} after {d} is which date?", "From {d}, go {n} {unit} forward. What is the date?", "Which date follows {d} by {n} {unit}?", "Shift {d} by {n} {unit}. Which date is it then?", "What is {d} plus {n} {unit}?", "I begin on {d}. What date is it {n} {unit} later?"),
              ("Add {n} {unit} to {d}. Which date is that?", "Starting on {d}, where do {n} {unit} later land?"),
              "It is {r}.", "date"),
     DateTask("next_weekday", _weekday, "next {w}",
              ("What is the date next {w}?", "Which date is next {w}?", "When is next {w}?",
-              "Tell me the date of next {w}.", "What date does next {w} fall on?"),
+              "Tell me the date of next {w}.", "What date does next {w} fall on?",
+              "Next {w} is which date?", "The meeting is next {w}. What date is that?", "What will the date be next {w}?", "Date of the coming {w}?",
+              "What is the date of the next {w}?", "I need the date for next {w}.", "Which day of the month is next {w}?"),
              ("Give me the date of next {w}.", "On what date does next {w} fall?"),
              "It is {r}.", "date"),
     DateTask("deadline", _shift, "today + {n} {unit}",
              ("The client wants the poster in {n} {unit}. What is the deadline?",
               "The logo is due in {n} {unit}. What date is the deadline?",
-              "I have {n} {unit} to finish the mockup. When is it due?"),
+              "I have {n} {unit} to finish the mockup. When is it due?",
+              "We launch in {n} {unit}. What date is that?", "The printer needs {n} {unit}. When will the prints be ready?", "The illustration is due {n} {unit} from now. What is the due date?", "The exhibition opens in {n} {unit}. On which date?",
+              "We deliver in {n} {unit}. What is the delivery date?", "The proofs are due {n} {unit} from today. Which date is that?", "Files are needed {n} {unit} from now. What is the date then?", "The review is {n} {unit} away. On which date?", "Our campaign starts {n} {unit} from now. What date is that?"),
              ("My brief must be delivered {n} {unit} from today. On what date is that?",
               "The print shop needs the files in {n} {unit}. Which date should I plan for?"),
              "The deadline is {r}.", "date"),
     DateTask("days_until_holiday", _holiday, "days until {h}",
              ("How many days until {h}?", "How many days are left until {h}?", "In how many days is {h}?",
-              "Tell me the number of days remaining before {h}."),
+              "Tell me the number of days remaining before {h}.",
+              "{h} is how many days away?", "How many days do I have until {h}?", "Days left before {h}?"),
              ("Count the days remaining until {h}.", "How long is it in days until {h}?"),
              "It is {r} days.", "number"),
 )
+
+
+OPENERS = ("Quick question: ", "Hi! ", "Hey. ", "For the schedule: ", "Help me plan. ", "One more thing. ")
+CLOSERS = (" Thanks!", " Thank you.", " Please answer briefly.", " I need it for the poster.")
+
+
+def _dressed(rng: random.Random, question: str) -> str:
+    """A training question, in one of three cases with a greeting before it or a remark after it."""
+    roll = rng.random()
+    if roll < 0.15:
+        return rng.choice(OPENERS) + question
+    if roll < 0.3:
+        return question + rng.choice(CLOSERS)
+    return question
 
 
 def random_today(rng: random.Random) -> date:
@@ -187,6 +221,8 @@ def date_example(rng: random.Random, *, held_out: bool = False, hinted: bool = F
         argument = task.argument.format(**slots)
         result = Calendar(today)(argument)
     question = rng.choice(task.held_out if held_out else task.train).format(**slots)
+    if not held_out:
+        question = _dressed(rng, question)
     value = _expected(task, result) if task.expect == "weekday" else result
     if hinted:
         value = f"[{argument or 'today'} → {result}] {value}"

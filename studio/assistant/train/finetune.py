@@ -8,12 +8,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from studio.assistant.model import load_model, save_model
-from studio.assistant.train.copy_drills import copy_example, drill_words
+from studio.assistant.train.copy_drills import copy_example, drill_words, piece_words
 from studio.assistant.train.documents import document
 from studio.assistant.train.examples import Example
 from studio.assistant.train.lm import TrainSettings, train
 
-FINETUNE_SETTINGS = TrainSettings(epochs=2.5, batch_size=8, block=128, learning_rate=1e-3, warmup=30)
+FINETUNE_SETTINGS = TrainSettings(epochs=2.0, batch_size=8, block=128, learning_rate=1e-3, warmup=30)
 FINETUNE_DRILLS = 6000
 
 
@@ -27,6 +27,7 @@ def finetune(base: Path, merged: Sequence[Example], out: Path, *, settings: Trai
     rng = random.Random(settings.seed + 1)
     documents = [document(tokenizer, example.text) for example in merged]
     words = drill_words(merged)
+    words += piece_words(tokenizer, rng, len(words))
     documents += [document(tokenizer, copy_example(rng, words).text, answer_only=True) for _ in range(drills)]
     train(loaded.model, documents, pad_id=tokenizer.pad_token_id, settings=settings, log=log)
     save_model(loaded.model, tokenizer, Path(out), top_k=top_k)

@@ -10,8 +10,9 @@ longer allowed), no call straight after another (only whitespace between) nor wh
 being written out again (`→ Monday, May 3, 2027] Monday, May 3,`), nor in a prompt field line
 (`Prompt:`, `Negative prompt:`, `Size:`: settings, not prose), `max_call_tokens` per call (a longer
 call is closed unrun). In `Prompt:` and `Negative prompt:` lines no token 4-gram is written twice (a small
-model otherwise loops on style words). With `tools=False`, `[` is never chosen. A stop event ends decoding between two steps. Problems (a malformed call, an unknown tool, a tool
-without result, a call never closed, a model error) end up as notes on the reply; nothing is raised.
+model otherwise loops on style words). With `tools=False`, `[` is never chosen. A stop event ends decoding
+between two steps. Problems (a malformed call, an unknown tool, a tool without result, a call never closed, a
+model error) end up as notes on the reply; nothing is raised.
 """
 
 from __future__ import annotations

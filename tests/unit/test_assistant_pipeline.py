@@ -4,6 +4,7 @@ sampling, the loss filter (checked against an unbatched reference), merging, fin
 import json
 import math
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from studio.assistant.model import load_model
 from studio.assistant.train.base import train_base
 from studio.assistant.train.build import BuildSettings, build_default
 from studio.assistant.train.corpus import CorpusSizes, EvalSizes, build_corpus, build_eval_sets
+from studio.assistant.train.dates import DATE_TASKS
 from studio.assistant.train.documents import document
 from studio.assistant.train.examples import Example, read_examples, write_examples
 from studio.assistant.train.filtering import KeptCall, filter_candidates, loss_weights, weighted_losses
@@ -94,6 +96,19 @@ def test_held_out_sets_never_overlap_training(data_dir, corpus):
     assert all(e.expected for e in sets["date"])
     held = [p.question for p in data.problems if split_of(p.question) == "eval"]
     assert all(e.question in held for e in sets["svamp"])
+
+
+def test_held_out_date_phrasings_are_worded_differently():
+    """No held-out phrasing shares more than 60 % of its words (slots aside) with any training phrasing."""
+    def words(text):
+        return set(re.findall(r"[a-z']+", re.sub(r"\{\w+\}", "", text.lower())))
+
+    training = [words(phrasing) for task in DATE_TASKS for phrasing in task.train]
+    for task in DATE_TASKS:
+        for phrasing in task.held_out:
+            held = words(phrasing)
+            closest = max(len(held & other) / len(held | other) for other in training)
+            assert closest <= 0.6, (task.name, phrasing, closest)
 
 
 def test_bad_data_folder_is_a_clear_error(tmp_path):

@@ -11,6 +11,8 @@ import argparse
 import os
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -52,10 +54,10 @@ def sketch(document) -> None:
     document.pose.add_face(person)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description="Make the README screenshot.")
-    parser.add_argument("--out", type=Path, default=Path(__file__).with_name("screenshot.png"))
-    args = parser.parse_args()
+@contextmanager
+def sketched_window(*, demo_models: bool = False) -> Iterator:
+    """A shown 1600 x 1000 main window, dark theme, on a 768 x 768 document holding `sketch`, with settings and
+    data in a temporary folder (and the tiny demo models installed when `demo_models`)."""
     import torch
 
     torch.set_num_threads(1)
@@ -70,13 +72,37 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         paths = AppPaths(model_settings=tmp / "models.json", data_dir=tmp / "data")
-        install_demo_models(paths.demo_models, paths.model_settings)
+        if demo_models:
+            install_demo_models(paths.demo_models, paths.model_settings)
         document = Document(768, 768)
         sketch(document)
         window = MainWindow(settings=QSettings(str(tmp / "s.ini"), QSettings.Format.IniFormat), paths=paths,
                             document=document)
         window.resize(1600, 1000)
         window.show()
+        try:
+            yield window
+        finally:
+            window.files.modified = False
+            window.close()
+
+
+def save_grab(window, out: Path) -> None:
+    """Fit the canvas, let the window settle and save a grab of it to `out`."""
+    window.view.fit_to_window()
+    for _ in range(20):
+        QApplication.processEvents()
+        time.sleep(0.02)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    window.grab().save(str(out))
+    print(f"wrote {out}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Make the README screenshot.")
+    parser.add_argument("--out", type=Path, default=Path(__file__).with_name("screenshot.png"))
+    args = parser.parse_args()
+    with sketched_window(demo_models=True) as window:
         window.view.set_tool("pose")
         window.view.tools["pose"].select(0)
         panel = window.generate_panel
@@ -90,13 +116,7 @@ def main() -> None:
         wait_until(lambda: not window.generation.running and len(window.gallery_panel.entries) == 2)
         window.gallery_panel.select(window.gallery_panel.entries[:1])
         window.gallery_panel.set_rating(window.gallery_panel.entries[0], "starred")
-        window.view.fit_to_window()
-        for _ in range(20):
-            QApplication.processEvents()
-        window.grab().save(str(args.out))
-        print(f"wrote {args.out}")
-        window.files.modified = False
-        window.close()
+        save_grab(window, args.out)
 
 
 if __name__ == "__main__":

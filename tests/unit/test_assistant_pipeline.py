@@ -24,6 +24,7 @@ from studio.assistant.train.merge import insert_call, merge_calls
 from studio.assistant.train.proposer import propose_calls
 from studio.assistant.train.sampling import sample_candidates
 from studio.assistant.train.sources import load_shared_data, split_of
+from studio.assistant.train.tokenizer import train_tokenizer
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = ModelSize(hidden=32, layers=2, heads=2, intermediate=64, context=256)
@@ -109,6 +110,21 @@ def test_held_out_date_phrasings_are_worded_differently():
             held = words(phrasing)
             closest = max(len(held & other) / len(held | other) for other in training)
             assert closest <= 0.6, (task.name, phrasing, closest)
+
+
+def test_date_names_are_the_same_tokens_in_questions_and_call_arguments(corpus):
+    tokenizer = train_tokenizer([e.text for e in corpus], vocab_size=500)
+
+    def pieces(text):
+        return [tokenizer.decode([i]) for i in tokenizer(text, add_special_tokens=False)["input_ids"]]
+
+    for name in ("January", "May", "Friday"):
+        alone = pieces(name)
+        assert pieces(f" {name},") == [" ", *alone, ","]  # in a question or a result
+        assert pieces(f"({name} 4") == ["(", *alone, " ", "4"]  # first in a Calendar argument
+    assert "May" not in pieces("Mayor of Maybe")
+    text = "Calendar(next Saturday) → Saturday, May 1, 2027] Mondays, Mayor."
+    assert tokenizer.decode(tokenizer(text, add_special_tokens=False)["input_ids"]) == text
 
 
 def test_bad_data_folder_is_a_clear_error(tmp_path):

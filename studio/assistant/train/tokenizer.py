@@ -6,6 +6,11 @@ own. An opening bracket keeps the space before it (` [` is one token, as in GPT-
 ` [` competes directly with the next word (` Thursday`) or the space before a number at the same position. The
 brackets, the arrow and the tool names are added tokens, whole whatever the corpus holds. Encoding starts with
 `<|endoftext|>`, the separator that precedes every training document.
+
+Month and weekday names are split off whole, without the space before them (` January` is ` ` `January`): a date
+copied from a question (` January 4`) into a Calendar argument (`Calendar(January 4`) is then the same
+tokens. Learned with the space, the name would be one token in the question and rare pieces (`J` `an` `uary`)
+after the parenthesis, and the model mis-copied months there (`January 4` -> `November 4`).
 """
 
 from __future__ import annotations
@@ -15,11 +20,13 @@ from collections.abc import Iterable
 from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers, processors, trainers
 from transformers import PreTrainedTokenizerFast
 
+from studio.assistant.calendar import MONTHS, WEEKDAYS
 from studio.assistant.tools import TOOL_NAMES
 
 END = "<|endoftext|>"
 PAD = "<|pad|>"
-ISOLATED = r"\d{1,2}| ?\[|[\]()→]"
+NAMES = r"(?<![A-Za-z])(?:" + "|".join(MONTHS + WEEKDAYS) + r")(?![A-Za-z])"
+ISOLATED = NAMES + r"|\d{1,2}| ?\[|[\]()→]"
 
 
 def train_tokenizer(texts: Iterable[str], *, vocab_size: int = 3072) -> PreTrainedTokenizerFast:

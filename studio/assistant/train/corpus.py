@@ -21,10 +21,10 @@ from studio.assistant.train.word_problems import word_example
 class CorpusSizes:
     """How many documents of each kind the corpus holds (word problems: all of the training split)."""
 
-    prompt: int = 6000
+    prompt: int = 6500
     design: int = 4000
     design_hint: int = 1000
-    date: int = 5000
+    date: int = 6000
     date_hint: int = 1200
     copy: int = 0  # copy drills in the corpus itself (the base model gets its own, see `base`)
     word_problems: bool = True

@@ -10,8 +10,9 @@ longer allowed), no call straight after another (only whitespace between) nor wh
 being written out again (`→ Monday, May 3, 2027] Monday, May 3,`), nor in a prompt field line
 (`Prompt:`, `Negative prompt:`, `Size:`: settings, not prose), `max_call_tokens` per call (a longer
 call is closed unrun). In `Prompt:` and `Negative prompt:` lines no token 4-gram is written twice (a small
-model otherwise loops on style words). With `tools=False`, `[` is never chosen. A stop event ends decoding
-between two steps. Problems (a malformed call, an unknown tool, a tool without result, a call never closed, a
+model otherwise loops on style words), and no comma-separated part is closed that the line already has
+(`poorly drawn, poorly drawn`: the model has to go on, e.g. to `poorly drawn face`). With `tools=False`, `[` is
+never chosen. A stop event ends decoding between two steps. Problems (a malformed call, an unknown tool, a tool without result, a call never closed, a
 model error) end up as notes on the reply; nothing is raised.
 """
 
@@ -31,6 +32,7 @@ from studio.assistant.tools import ToolBox
 
 FIELD_LABELS = ("prompt:", "negative prompt:", "size:")
 _BRACKET_IDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_CLOSING_IDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,21 @@ def bracket_token_ids(tokenizer) -> list[int]:
         texts = tokenizer.batch_decode([[i] for i in range(len(tokenizer))])
         _BRACKET_IDS[tokenizer] = [i for i, text in enumerate(texts) if text.strip() == "["]
     return _BRACKET_IDS[tokenizer]
+
+
+def closing_tokens(tokenizer) -> dict[int, str]:
+    """Tokens that would end a part of a prompt line (a comma, a line break, end of text), with their text;
+    cached per tokenizer."""
+    if tokenizer not in _CLOSING_IDS:
+        texts = tokenizer.batch_decode([[i] for i in range(len(tokenizer))])
+        closing = {i: text for i, text in enumerate(texts) if "," in text or "\n" in text}
+        closing[tokenizer.eos_token_id] = "\n"
+        _CLOSING_IDS[tokenizer] = closing
+    return _CLOSING_IDS[tokenizer]
+
+
+def _part(text: str) -> str:
+    return " ".join(text.lower().split())
 
 
 def _held_back(raw: str) -> int:
@@ -141,6 +158,22 @@ class _Decoder:
         return [self.line_ids[i + size - 1] for i in range(len(self.line_ids) - size + 1)
                 if self.line_ids[i:i + size - 1] == tail]
 
+    def repeated_part_ends(self) -> list[int]:
+        """Tokens that would close a comma-separated part that the prompt line already has."""
+        line = self.raw[self.raw.rfind("\n") + 1:].lstrip()
+        label = next((label for label in FIELD_LABELS[:2] if line.lower().startswith(label)), None)
+        if label is None:
+            return []
+        *earlier, current = line[len(label):].split(",")
+        earlier_parts = {_part(text) for text in earlier}
+        banned = []
+        for token, text in closing_tokens(self.tokenizer).items():
+            closed = current + text
+            cut = min(i for i in (closed.find(","), closed.find("\n")) if i >= 0)
+            if _part(closed[:cut]) in earlier_parts and _part(closed[:cut]):
+                banned.append(token)
+        return banned
+
     def restating_result(self) -> bool:
         """Whether the text since the last call is empty or a part of that call's result being written out
         (`→ Monday, May 3, 2027] Monday, May 3,`; not yet all of it): a call there would cut it short."""
@@ -155,7 +188,7 @@ class _Decoder:
         scores = self.logits.clone()
         in_call = self.call_start is not None
         if not in_call:
-            banned = self.repeated_ngram_ends()
+            banned = self.repeated_ngram_ends() + self.repeated_part_ends()
             if banned:
                 scores[banned] = float("-inf")
         calls_allowed = (self.options.tools and len(self.calls) < self.options.max_calls

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from studio.assistant.prompting import Message
+from studio.assistant.prompting import Message, settings_line
 from ui.panels.generation_state import GenerationSettings
 
 
@@ -24,14 +24,8 @@ class PastTurn:
 
 
 def context_line(settings: GenerationSettings) -> str:
-    """`Current settings: Prompt: …; Negative prompt: …; Size: 512 x 768.` (empty prompts are left out)."""
-    parts = []
-    if settings.prompt.strip():
-        parts.append(f"Prompt: {' '.join(settings.prompt.split())}")
-    if settings.negative_prompt.strip():
-        parts.append(f"Negative prompt: {' '.join(settings.negative_prompt.split())}")
-    parts.append(f"Size: {settings.width} x {settings.height}")
-    return "Current settings: " + "; ".join(parts) + "."
+    """`Current settings: Prompt: …; Negative prompt: …; Size: 512 x 768.` (see `prompting.settings_line`)."""
+    return settings_line(settings.prompt, settings.negative_prompt, settings.width, settings.height)
 
 
 def conversation(past: Sequence[PastTurn], *, settings: GenerationSettings, message: str) -> list[Message]:

@@ -68,6 +68,15 @@ def format_document(question: str, answer: str) -> str:
     return f"{USER} {question}\n{ASSISTANT} {answer}"
 
 
+def settings_line(prompt: str, negative: str, width: int, height: int) -> str:
+    """The turn that tells the assistant the generation settings a request refers to:
+    `Current settings: Prompt: …; Negative prompt: …; Size: 512 x 768.` (empty prompts are left out)."""
+    parts = [f"{label}: {' '.join(text.split())}" for label, text in (("Prompt", prompt),
+                                                                      ("Negative prompt", negative)) if text.strip()]
+    parts.append(f"Size: {width} x {height}")
+    return "Current settings: " + "; ".join(parts) + "."
+
+
 def build_prompt(messages: Sequence[Message], *, style: str = "plain") -> str:
     """The text the model continues: the conversation, then `Assistant:`."""
     turns = [format_turn(message) for message in messages]

@@ -126,7 +126,7 @@ def _eval(args) -> int:
     model_dir = Path(args.model) if args.model else DEFAULT_MODEL_DIR
     base_dir = Path(args.base) if args.base else model_dir / BASE_FOLDER
     shared = load_shared_data(args.data)
-    sizes = EvalSizes(design=args.n, date=args.n, prompt=args.n, word_per_set=args.n_word)
+    sizes = EvalSizes(design=args.n, date=args.n, prompt=args.n, followup=args.n, word_per_set=args.n_word)
     sets = build_eval_sets(shared, training=build_corpus(shared, seed=args.seed), sizes=sizes)
     toolformer = Assistant.load(model_dir)
     models = {"base": (Assistant.load(base_dir), False), "Toolformer (disabled)": (toolformer, False),

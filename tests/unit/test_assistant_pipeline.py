@@ -28,7 +28,8 @@ from studio.assistant.train.tokenizer import train_tokenizer
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = ModelSize(hidden=32, layers=2, heads=2, intermediate=64, context=256)
-TINY_SIZES = CorpusSizes(prompt=20, design=30, design_hint=5, date=30, date_hint=5, copy=5)
+TINY_SIZES = CorpusSizes(prompt=20, design=30, design_hint=5, date=30, date_hint=5, followup=10, in_context=10,
+                         copy=5)
 
 
 def make_data(folder: Path) -> Path:
@@ -80,7 +81,7 @@ def test_real_shared_data_loads_when_present(data_dir):
 
 def test_corpus_has_every_kind_and_no_calls(corpus, tmp_path):
     kinds = {e.kind.split(":")[0] for e in corpus}
-    assert kinds == {"prompt", "design", "design-hint", "date", "date-hint", "copy", "word"}
+    assert kinds == {"prompt", "design", "design-hint", "date", "date-hint", "copy", "word", "followup"}
     assert not any(find_calls(e.text) or "Calculator" in e.text or "Calendar" in e.text for e in corpus)
     assert all(("[" in e.answer) == e.kind.endswith("-hint") for e in corpus)
     path = tmp_path / "corpus.jsonl"

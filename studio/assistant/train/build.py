@@ -75,9 +75,10 @@ def read_jsonl(path: Path) -> list[dict]:
 
 def searched_for_calls(examples: Sequence[Example], *, prompt_share: float, seed: int) -> list[int]:
     """Indices of the documents that may be searched for calls: all but a `1 - prompt_share` sample of prompt
-    writing."""
+    writing and follow-ups."""
     rng = random.Random(seed)
-    return [i for i, e in enumerate(examples) if e.kind != "prompt" or rng.random() < prompt_share]
+    return [i for i, e in enumerate(examples)
+            if e.kind not in ("prompt", "followup") or rng.random() < prompt_share]
 
 
 def _limit(indices: list[int], limit: int, seed: int) -> list[int]:

@@ -12,6 +12,7 @@ from studio.assistant.train.copy_drills import copy_example
 from studio.assistant.train.dates import date_example
 from studio.assistant.train.design_math import design_example
 from studio.assistant.train.examples import Example
+from studio.assistant.train.followups import followup_example, in_context
 from studio.assistant.train.prompt_writing import prompt_example
 from studio.assistant.train.sources import SharedData, split_of, subject_of
 from studio.assistant.train.word_problems import word_example
@@ -26,6 +27,8 @@ class CorpusSizes:
     design_hint: int = 1000
     date: int = 6000
     date_hint: int = 1200
+    followup: int = 1500  # requests about the current settings ("make it wider")
+    in_context: int = 1000  # other requests asked after a settings turn
     copy: int = 0  # copy drills in the corpus itself (the base model gets its own, see `base`)
     word_problems: bool = True
 
@@ -35,6 +38,7 @@ class EvalSizes:
     design: int = 150
     date: int = 150
     prompt: int = 150
+    followup: int = 150
     word_per_set: int = 100
 
 
@@ -65,6 +69,12 @@ def build_corpus(data: SharedData, *, seed: int = 0, sizes: CorpusSizes = Corpus
     examples += [design_example(rng, hinted=True) for _ in range(sizes.design_hint)]
     examples += [date_example(rng) for _ in range(sizes.date)]
     examples += [date_example(rng, hinted=True) for _ in range(sizes.date_hint)]
+    for _ in range(sizes.followup):
+        examples.append(followup_example(rng, prompt_example(rng, data, rng.choice(subjects)), data))
+    for _ in range(sizes.in_context):
+        settings = prompt_example(rng, data, rng.choice(subjects))
+        other = rng.choice((design_example, date_example, lambda r: prompt_example(r, data, r.choice(subjects))))
+        examples.append(in_context(settings, other(rng)))
     examples += [copy_example(rng) for _ in range(sizes.copy)]
     if sizes.word_problems:
         examples += [word_example(p) for p in data.problems if split_of(p.question) == "train"]
@@ -74,7 +84,7 @@ def build_corpus(data: SharedData, *, seed: int = 0, sizes: CorpusSizes = Corpus
 
 def build_eval_sets(data: SharedData, *, training: list[Example], seed: int = 1,
                     sizes: EvalSizes = EvalSizes()) -> dict[str, list[Example]]:
-    """Held-out sets by name: "design", "date", "prompt", and one per word-problem source."""
+    """Held-out sets by name: "design", "date", "prompt", "followup" and one per word-problem source."""
     rng = random.Random(seed + 1_000_003)
     seen = {example.question for example in training}
 
@@ -94,6 +104,8 @@ def build_eval_sets(data: SharedData, *, training: list[Example], seed: int = 1,
         "design": fresh(lambda: design_example(rng), sizes.design),
         "date": fresh(lambda: date_example(rng, held_out=True), sizes.date),
         "prompt": fresh(lambda: prompt_example(rng, data, rng.choice(subjects)), sizes.prompt),
+        "followup": fresh(lambda: followup_example(rng, prompt_example(rng, data, rng.choice(subjects)), data),
+                          sizes.followup),
     }
     for source in dict.fromkeys(p.source for p in data.problems):
         held = [word_example(p) for p in data.problems if p.source == source and split_of(p.question) == "eval"]

@@ -4,7 +4,8 @@ Scoring: design arithmetic and word problems - the first number of the visible a
 value (to 0.01). Date questions - the first weekday, first number, or first `Month D, YYYY` date of the visible
 answer (whichever the question asks for) equals the expected one. Prompt writing - the reply has a `Prompt:`
 field that keeps every subject word of the request, adds at least one style modifier, and has no repetition loop
-(no comma-separated part twice, no word 4-gram twice).
+(no comma-separated part twice, no word 4-gram twice). Follow-ups (a request after the current settings) - the
+reply's fields equal the expected ones (prompt and negative prompt compared part by part, in order).
 """
 
 from __future__ import annotations
@@ -18,14 +19,16 @@ from fractions import Fraction
 
 from studio.assistant.assistant import Assistant
 from studio.assistant.calendar import MONTHS, WEEKDAYS
-from studio.assistant.reply import Reply
+from studio.assistant.prompting import Message
+from studio.assistant.reply import Reply, parse_fields
 from studio.assistant.train.examples import Example
+from studio.assistant.train.followups import SEPARATOR
 from studio.assistant.train.prompt_writing import subject_words
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _WEEKDAY = re.compile(rf"\b({'|'.join(WEEKDAYS)})\b")
 _DATE = re.compile(rf"\b(?:{'|'.join(MONTHS)}) \d{{1,2}}, \d{{4}}\b")
-NEW_TOKENS = {"prompt": 80, "date": 48, "design": 40}
+NEW_TOKENS = {"prompt": 80, "followup": 80, "date": 48, "design": 40}
 WORD_TOKENS = 40
 
 
@@ -64,11 +67,26 @@ def score_prompt(example: Example, reply: Reply) -> PromptScore:
     return PromptScore(kept, modifiers, not has_loop(fields.prompt))
 
 
+def _same_fields(got, expected) -> bool:
+    def parts(text: str) -> list[str]:
+        return [" ".join(p.lower().split()) for p in text.split(",") if p.strip()]
+
+    return (parts(got.prompt) == parts(expected.prompt) and parts(got.negative) == parts(expected.negative)
+            and (got.width, got.height) == (expected.width, expected.height))
+
+
+def conversation_of(question: str) -> list[Message]:
+    """The user messages of an example's question (a follow-up's settings turn, then the request)."""
+    return [Message("user", text) for text in question.split(SEPARATOR)]
+
+
 def is_correct(example: Example, reply: Reply) -> bool:
     """Whether `reply` answers `example` (see the module docstring)."""
     answer = reply.answer
     if example.kind == "prompt":
         return score_prompt(example, reply).correct
+    if example.kind == "followup":
+        return reply.fields is not None and _same_fields(reply.fields, parse_fields(example.expected))
     expected = example.expected
     if expected in WEEKDAYS:
         match = _WEEKDAY.search(answer)
@@ -98,7 +116,8 @@ def evaluate_set(assistant: Assistant, name: str, examples: Sequence[Example], *
     for example in examples:
         today = date.fromisoformat(example.today) if example.today else None
         tokens = NEW_TOKENS.get(example.kind, WORD_TOKENS)
-        reply = assistant.generate_reply(example.question, today=today, tools=tools, max_new_tokens=tokens)
+        reply = assistant.generate_reply(conversation_of(example.question), today=today, tools=tools,
+                                         max_new_tokens=tokens)
         result.total += 1
         result.correct += is_correct(example, reply)
         if example.kind == "prompt":

@@ -26,11 +26,11 @@ NAMES = WEEKDAYS + MONTHS
 
 def _item(rng: random.Random, words: Sequence[str]) -> str:
     roll = rng.random()
-    if roll < 0.2:
+    if roll < 0.22:
         return str(rng.randint(0, 10 ** rng.randint(1, 7)))
-    if roll < 0.27:
+    if roll < 0.32:
         return f"{rng.randint(0, 9999)}.{rng.randint(1, 99)}"
-    if roll < 0.4 or not words:
+    if roll < 0.42 or not words:
         return rng.choice(NAMES)
     return rng.choice(words)
 

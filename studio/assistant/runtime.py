@@ -11,8 +11,9 @@ being written out again (`→ Monday, May 3, 2027] Monday, May 3,`), nor in a pr
 (`Prompt:`, `Negative prompt:`, `Size:`: settings, not prose), `max_call_tokens` per call (a longer
 call is closed unrun). In `Prompt:` and `Negative prompt:` lines no token 4-gram is written twice (a small
 model otherwise loops on style words), and no comma-separated part is closed that the line already has
-(`poorly drawn, poorly drawn`: the model has to go on, e.g. to `poorly drawn face`). With `tools=False`, `[` is
-never chosen. A stop event ends decoding between two steps. Problems (a malformed call, an unknown tool, a tool without result, a call never closed, a
+(`poorly drawn, poorly drawn`: the model has to go on, e.g. to `poorly drawn face`), nor a `;`, `?` or `!`: the
+shipped model, which also reads settings turns (`Current settings: Prompt: …; Size: 512 x 768.`), otherwise
+wrote `Negative prompt: blurry; Size: 512 x 768.` instead of a `Size:` line, or dodged the part rule with `?`. With `tools=False`, `[` is never chosen. A stop event ends decoding between two steps. Problems (a malformed call, an unknown tool, a tool without result, a call never closed, a
 model error) end up as notes on the reply; nothing is raised.
 """
 
@@ -33,6 +34,7 @@ from studio.assistant.tools import ToolBox
 FIELD_LABELS = ("prompt:", "negative prompt:", "size:")
 _BRACKET_IDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _CLOSING_IDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_FOREIGN_IDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,14 @@ def closing_tokens(tokenizer) -> dict[int, str]:
         closing[tokenizer.eos_token_id] = "\n"
         _CLOSING_IDS[tokenizer] = closing
     return _CLOSING_IDS[tokenizer]
+
+
+def foreign_tokens(tokenizer) -> list[int]:
+    """Tokens with a `;`, `?` or `!` in them (never part of a prompt line); cached per tokenizer."""
+    if tokenizer not in _FOREIGN_IDS:
+        texts = tokenizer.batch_decode([[i] for i in range(len(tokenizer))])
+        _FOREIGN_IDS[tokenizer] = [i for i, text in enumerate(texts) if any(c in text for c in ";?!")]
+    return _FOREIGN_IDS[tokenizer]
 
 
 def _part(text: str) -> str:
@@ -159,14 +169,15 @@ class _Decoder:
                 if self.line_ids[i:i + size - 1] == tail]
 
     def repeated_part_ends(self) -> list[int]:
-        """Tokens that would close a comma-separated part that the prompt line already has."""
+        """Tokens that would close a comma-separated part that the prompt line already has, and any `;`, `?`
+        or `!`."""
         line = self.raw[self.raw.rfind("\n") + 1:].lstrip()
         label = next((label for label in FIELD_LABELS[:2] if line.lower().startswith(label)), None)
         if label is None:
             return []
+        banned = list(foreign_tokens(self.tokenizer))
         *earlier, current = line[len(label):].split(",")
         earlier_parts = {_part(text) for text in earlier}
-        banned = []
         for token, text in closing_tokens(self.tokenizer).items():
             closed = current + text
             cut = min(i for i in (closed.find(","), closed.find("\n")) if i >= 0)

@@ -28,6 +28,7 @@ SCRIPTS = {
     "prompt": "Prompt: a red fox, watercolor\nNegative prompt: blurry\nSize: 510 x 770",
     "fieldcall": "Prompt: a fox [Calculator(1 + 1) → 2] 2 foxes\nSize: 512 x 512",
     "loop": "Prompt: red fox, red fox, red fox, red fox, red fox\nSize: 512 x 512",
+    "semi": "Prompt: a cat; Size: 512 x 512.",
     "dupe": "Prompt: a cat\nNegative prompt: poorly drawn, poorly drawn, bad art, poorly drawn face\nSize: 512 x 512",
     "restate": "Size [Calculator(1000 + 234) → 1234] 12 [Calculator(1 + 1) → 2] 34 px.",
     "long": "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen",
@@ -174,6 +175,11 @@ def test_prompt_lines_never_close_a_part_twice(assistant):
     assert negative.startswith("Negative prompt: poorly drawn") and negative != SCRIPTS["dupe"].splitlines()[1]
     parts = [" ".join(part.split()) for part in negative[len("Negative prompt:"):].split(",")]
     assert len(parts) == len(set(parts)) > 1
+
+
+def test_prompt_lines_never_take_a_semicolon(assistant):
+    result = reply(assistant, "semi", tools=False)
+    assert result.raw.strip().startswith("Prompt: a cat") and ";" not in result.raw
 
 
 def test_fields_are_parsed_from_the_reply(assistant):

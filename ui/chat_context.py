@@ -29,11 +29,14 @@ def context_line(settings: GenerationSettings) -> str:
 
 
 def conversation(past: Sequence[PastTurn], *, settings: GenerationSettings, message: str) -> list[Message]:
-    """The messages for answering `message` after the `past` turns, with the current settings just before it."""
+    """The messages for answering `message` after the `past` turns, with the current settings just before it
+    (left out while the prompt is empty: there is nothing for a follow-up to change, and the built-in model,
+    which learned the settings turn with a prompt in it, misreads one without)."""
     messages: list[Message] = []
     for turn in past:
         messages.append(Message("user", turn.message))
         messages.append(Message("assistant", turn.reply))
-    messages.append(Message("user", context_line(settings)))
+    if settings.prompt.strip():
+        messages.append(Message("user", context_line(settings)))
     messages.append(Message("user", message))
     return messages

@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 
 from studio.assistant.model import LoadedModel, load_model
-from studio.assistant.prompting import Message, as_messages, build_prompt
+from studio.assistant.prompting import Message, as_messages, build_prompt, trailing_user_turns
 from studio.assistant.reply import Reply
 from studio.assistant.runtime import DecodeOptions, StreamPiece, decode_with_tools
 from studio.assistant.tools import ToolBox
@@ -66,11 +66,14 @@ class Assistant:
 
         `on_token` receives each new piece of text (raw and visible) as it is written; setting `stop` ends the
         reply early; `today` fixes the Calendar's date; `tools=False` never starts a call; a call starts when `[`
-        is among the `top_k` most likely tokens (default: the model's own k, else the paper's 10).
+        is among the `top_k` most likely tokens (default: the model's own k, else the paper's 10). The project's
+        own models read only the user turns after the last reply (see `prompting.trailing_user_turns`).
         """
         messages = [Message(m.role, m.content[-MAX_MESSAGE_CHARS:]) for m in as_messages(context)]
         if not messages or not messages[-1].content.strip():
             return Reply(raw="", finish="end", notes=["The message is empty: there is nothing to answer."])
+        if self.loaded.style == "plain":
+            messages = trailing_user_turns(messages)
         budget = max(8, self.loaded.context - max_new_tokens)
         ids, notes = self.prompt_ids(messages, budget=budget)
         options = DecodeOptions(tools=tools, top_k=top_k or self.loaded.top_k, max_new_tokens=max_new_tokens,

@@ -58,6 +58,15 @@ def as_messages(context: str | Iterable) -> list[Message]:
     return messages
 
 
+def trailing_user_turns(messages: Sequence[Message]) -> list[Message]:
+    """The messages after the last assistant message: all that the project's own ("plain") models read. They
+    learned single requests, some after a settings turn, never earlier replies; given earlier turns they lost
+    the thread (a follow-up after three turns was answered `Prompt: a Sunday`). The settings turn carries what
+    a follow-up needs."""
+    last = max((i for i, message in enumerate(messages) if message.role == "assistant"), default=-1)
+    return list(messages[last + 1:])
+
+
 def format_turn(message: Message) -> str:
     label = ASSISTANT if message.role == "assistant" else USER
     return f"{label} {' '.join(message.content.split())}"

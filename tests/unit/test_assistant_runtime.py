@@ -10,7 +10,7 @@ import torch
 from studio.assistant.assistant import Assistant
 from studio.assistant.calls import render_visible
 from studio.assistant.model import load_model, save_model
-from studio.assistant.prompting import format_document
+from studio.assistant.prompting import as_messages, format_document, trailing_user_turns
 from studio.assistant.train.documents import document
 from studio.assistant.train.lm import ModelSize, TrainSettings, new_model, train
 from studio.assistant.train.tokenizer import train_tokenizer
@@ -200,11 +200,19 @@ def test_a_very_long_message_is_cut_with_a_note(assistant):
 
 
 def test_conversations_keep_the_last_turns_that_fit(assistant):
-    history = [{"role": "user", "content": "long " * 300}, {"role": "assistant", "content": "ok " * 300},
-               {"role": "user", "content": "one"}]
+    history = [{"role": "user", "content": "long " * 300}, {"role": "user", "content": "one"}]
     result = reply(assistant, history)
     assert result.raw.strip() == SCRIPTS["one"]
     assert result.notes == ["Only the last 1 messages were read."]
+
+
+def test_own_models_read_only_the_user_turns_after_the_last_reply(assistant):
+    history = [{"role": "user", "content": "date"}, {"role": "assistant", "content": "Day x ok."},
+               {"role": "user", "content": "settings"}, {"role": "user", "content": "one"}]
+    prompt = assistant.tokenizer.decode(assistant.prompt_ids(
+        trailing_user_turns(as_messages(history)), budget=200)[0], skip_special_tokens=True)
+    assert prompt == "User: settings\nUser: one\nAssistant:"
+    assert reply(assistant, history[:2] + history[3:]).raw.strip() == SCRIPTS["one"]
 
 
 def test_a_generic_model_folder_gets_the_few_shot_style(tmp_path, assistant):

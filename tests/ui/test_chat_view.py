@@ -122,6 +122,8 @@ def test_context_line_names_the_current_prompt_and_size():
     prompt = build_prompt(messages)
     assert prompt.endswith("User: Current settings: Prompt: a red fox, watercolor; Size: 512 x 768.\n"
                            "User: make it wider\nAssistant:")
+    empty = GenerationSettings(prompt=" ", negative_prompt="blurry", width=512, height=768)
+    assert [m.content for m in conversation([], settings=empty, message="a fox")] == ["a fox"]
 
 
 def test_model_choice_lists_built_in_recent_and_browse(qtbot, tmp_path: Path):

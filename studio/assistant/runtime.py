@@ -13,7 +13,9 @@ call is closed unrun). In `Prompt:` and `Negative prompt:` lines no token 4-gram
 model otherwise loops on style words), and no comma-separated part is closed that the line already has
 (`poorly drawn, poorly drawn`: the model has to go on, e.g. to `poorly drawn face`), nor a `;`, `?` or `!`: the
 shipped model, which also reads settings turns (`Current settings: Prompt: …; Size: 512 x 768.`), otherwise
-wrote `Negative prompt: blurry; Size: 512 x 768.` instead of a `Size:` line, or dodged the part rule with `?`. With `tools=False`, `[` is never chosen. A stop event ends decoding between two steps. Problems (a malformed call, an unknown tool, a tool without result, a call never closed, a
+wrote `Negative prompt: blurry; Size: 512 x 768.` instead of a `Size:` line, or dodged the part rule with `?`.
+With `tools=False`, `[` is never chosen. A stop event ends decoding between two steps. Problems (a malformed
+call, an unknown tool, a tool without result, a call never closed, a
 model error) end up as notes on the reply; nothing is raised.
 """
 
@@ -32,9 +34,7 @@ from studio.assistant.reply import Reply
 from studio.assistant.tools import ToolBox
 
 FIELD_LABELS = ("prompt:", "negative prompt:", "size:")
-_BRACKET_IDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_CLOSING_IDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_FOREIGN_IDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_TOKEN_KINDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -55,31 +55,31 @@ class StreamPiece:
     visible: str
 
 
-def bracket_token_ids(tokenizer) -> list[int]:
-    """Ids of the tokens that read `[` (with or without leading spaces); cached per tokenizer."""
-    if tokenizer not in _BRACKET_IDS:
-        texts = tokenizer.batch_decode([[i] for i in range(len(tokenizer))])
-        _BRACKET_IDS[tokenizer] = [i for i, text in enumerate(texts) if text.strip() == "["]
-    return _BRACKET_IDS[tokenizer]
+@dataclass(frozen=True)
+class TokenKinds:
+    """Tokens the decoding rules look for, by what their text holds."""
+
+    brackets: list[int]  # read `[` (with or without leading spaces)
+    closing: dict[int, str]  # end a part of a prompt line (a comma, a line break, end of text), with their text
+    foreign: list[int]  # hold a `;`, `?` or `!`, never part of a prompt line
 
 
-def closing_tokens(tokenizer) -> dict[int, str]:
-    """Tokens that would end a part of a prompt line (a comma, a line break, end of text), with their text;
-    cached per tokenizer."""
-    if tokenizer not in _CLOSING_IDS:
+def token_kinds(tokenizer) -> TokenKinds:
+    """The token kinds of `tokenizer`, worked out once from the text of every token and cached."""
+    if tokenizer not in _TOKEN_KINDS:
         texts = tokenizer.batch_decode([[i] for i in range(len(tokenizer))])
         closing = {i: text for i, text in enumerate(texts) if "," in text or "\n" in text}
-        closing[tokenizer.eos_token_id] = "\n"
-        _CLOSING_IDS[tokenizer] = closing
-    return _CLOSING_IDS[tokenizer]
+        if tokenizer.eos_token_id is not None:
+            closing[tokenizer.eos_token_id] = "\n"
+        _TOKEN_KINDS[tokenizer] = TokenKinds(
+            brackets=[i for i, text in enumerate(texts) if text.strip() == "["], closing=closing,
+            foreign=[i for i, text in enumerate(texts) if any(c in text for c in ";?!")])
+    return _TOKEN_KINDS[tokenizer]
 
 
-def foreign_tokens(tokenizer) -> list[int]:
-    """Tokens with a `;`, `?` or `!` in them (never part of a prompt line); cached per tokenizer."""
-    if tokenizer not in _FOREIGN_IDS:
-        texts = tokenizer.batch_decode([[i] for i in range(len(tokenizer))])
-        _FOREIGN_IDS[tokenizer] = [i for i, text in enumerate(texts) if any(c in text for c in ";?!")]
-    return _FOREIGN_IDS[tokenizer]
+def bracket_token_ids(tokenizer) -> list[int]:
+    """Ids of the tokens that read `[` (with or without leading spaces)."""
+    return token_kinds(tokenizer).brackets
 
 
 def _part(text: str) -> str:
@@ -168,17 +168,18 @@ class _Decoder:
         return [self.line_ids[i + size - 1] for i in range(len(self.line_ids) - size + 1)
                 if self.line_ids[i:i + size - 1] == tail]
 
-    def repeated_part_ends(self) -> list[int]:
+    def banned_in_prompt_line(self) -> list[int]:
         """Tokens that would close a comma-separated part that the prompt line already has, and any `;`, `?`
         or `!`."""
         line = self.raw[self.raw.rfind("\n") + 1:].lstrip()
         label = next((label for label in FIELD_LABELS[:2] if line.lower().startswith(label)), None)
         if label is None:
             return []
-        banned = list(foreign_tokens(self.tokenizer))
+        kinds = token_kinds(self.tokenizer)
+        banned = list(kinds.foreign)
         *earlier, current = line[len(label):].split(",")
         earlier_parts = {_part(text) for text in earlier}
-        for token, text in closing_tokens(self.tokenizer).items():
+        for token, text in kinds.closing.items():
             closed = current + text
             cut = min(i for i in (closed.find(","), closed.find("\n")) if i >= 0)
             if _part(closed[:cut]) in earlier_parts and _part(closed[:cut]):
@@ -199,7 +200,7 @@ class _Decoder:
         scores = self.logits.clone()
         in_call = self.call_start is not None
         if not in_call:
-            banned = self.repeated_ngram_ends() + self.repeated_part_ends()
+            banned = self.repeated_ngram_ends() + self.banned_in_prompt_line()
             if banned:
                 scores[banned] = float("-inf")
         calls_allowed = (self.options.tools and len(self.calls) < self.options.max_calls

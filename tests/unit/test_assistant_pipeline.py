@@ -11,18 +11,19 @@ import pytest
 import torch
 
 from studio.assistant.calls import ToolCall, find_calls
-from studio.assistant.model import load_model
+from studio.assistant.model import DEFAULT_MODEL_DIR, load_model
 from studio.assistant.train.base import train_base
 from studio.assistant.train.build import BuildSettings, build_default
 from studio.assistant.train.corpus import CorpusSizes, EvalSizes, build_corpus, build_eval_sets
 from studio.assistant.train.dates import DATE_TASKS
 from studio.assistant.train.documents import document
 from studio.assistant.train.examples import Example, read_examples, write_examples
-from studio.assistant.train.filtering import KeptCall, filter_candidates, loss_weights, weighted_losses
+from studio.assistant.train.filtering import (KeptCall, prepare_trial, filter_candidates, loss_weights, weighted_losses,
+                                              window_weights)
 from studio.assistant.train.lm import ModelSize, TrainSettings
 from studio.assistant.train.merge import insert_call, merge_calls
 from studio.assistant.train.proposer import propose_calls
-from studio.assistant.train.sampling import sample_candidates
+from studio.assistant.train.sampling import Candidate, sample_candidates
 from studio.assistant.train.sources import load_shared_data, split_of
 from studio.assistant.train.tokenizer import train_tokenizer
 
@@ -164,27 +165,48 @@ def test_sampling_finds_positions_in_answers(base_dir, corpus):
     assert sample_candidates(loaded.model, loaded.tokenizer, examples, tau_s=1.01, log=lambda _: None) == []
 
 
-def _reference_loss(model, sequence, window):
+def _reference_loss(model, sequence, weights):
     with torch.inference_mode():
         log_probs = torch.log_softmax(model(input_ids=torch.tensor([sequence])).logits[0].float(), dim=-1)
-    weights = loss_weights(window)
-    start = len(sequence) - window
-    return -sum(float(weights[t] * log_probs[start + t - 1, sequence[start + t]]) for t in range(window))
+    start = len(sequence) - len(weights)
+    return -sum(weight * float(log_probs[start + t - 1, sequence[start + t]]) for t, weight in enumerate(weights))
 
 
 def test_weighted_losses_match_an_unbatched_reference(base_dir):
     loaded = load_model(base_dir)
     rng = random.Random(1)
-    sequences = [[rng.randrange(5, 400) for _ in range(rng.randint(6, 40))] for _ in range(9)]
-    windows = [rng.randint(1, 5) for _ in sequences]
-    batched = weighted_losses(loaded.model, sequences, windows, pad_id=loaded.tokenizer.pad_token_id, batch_size=4)
-    for sequence, window, loss in zip(sequences, windows, batched):
-        assert loss == pytest.approx(_reference_loss(loaded.model, sequence, window), abs=1e-4)
+    sequences = [[rng.randrange(5, 400) for _ in range(rng.randint(10, 40))] for _ in range(9)]
+    weights = [window_weights([rng.random() < 0.7 for _ in range(rng.randint(1, 8))]) for _ in sequences]
+    batched = weighted_losses(loaded.model, sequences, weights, pad_id=loaded.tokenizer.pad_token_id, batch_size=4)
+    for sequence, row_weights, loss in zip(sequences, weights, batched):
+        assert loss == pytest.approx(_reference_loss(loaded.model, sequence, row_weights), abs=1e-4)
 
 
 def test_weights_follow_the_paper():
     assert loss_weights().tolist() == pytest.approx([1 / 3, 0.8 / 3, 0.6 / 3, 0.4 / 3, 0.2 / 3])
     assert loss_weights(2).tolist() == pytest.approx([1 / 1.8, 0.8 / 1.8])
+
+
+def test_blank_tokens_carry_no_weight_and_do_not_advance_t():
+    weights = window_weights([True, True, False, True, False, True, True])
+    assert weights == pytest.approx([1 / 3, 0.8 / 3, 0.0, 0.6 / 3, 0.0, 0.4 / 3, 0.2 / 3])
+    assert window_weights([False, True]) == pytest.approx([0.0, 1.0])
+
+
+def test_the_window_skips_spaces_of_a_written_date():
+    """The shipped tokenizer writes the spaces of `Monday, June 21, 2027` as tokens of their own; the window's
+    weight goes to its first five other tokens."""
+    tokenizer = load_model(DEFAULT_MODEL_DIR).tokenizer
+    example = Example(kind="date", question="What date will it be in 8 days?",
+                      answer="It will be Monday, June 21, 2027.", expected="June 21, 2027", today="2027-06-13")
+    position = example.text.index(" Monday")
+    candidate = Candidate(index=0, position=position, probability=0.5, calls=[ToolCall("Calendar", "today + 8 days")])
+    trial = prepare_trial(tokenizer, example, candidate)
+    words = [tokenizer.decode([token]) for token, weight in zip(trial.window, trial.weights) if weight > 0]
+    assert "".join(words).replace(" ", "") == "Monday,June21,"
+    assert sum(trial.weights) == pytest.approx(1.0)
+    assert all(weight == 0 for token, weight in zip(trial.window, trial.weights)
+               if not tokenizer.decode([token]).strip())
 
 
 def test_filter_keeps_exactly_the_calls_that_pass(base_dir, corpus):

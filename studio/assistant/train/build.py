@@ -49,7 +49,7 @@ class BuildSettings:
     positions: int = 1
     calls_per_tool: int = 12
     prompt_share: float = 0.05  # share of prompt-writing documents searched for calls (they rarely need one)
-    search_limit: int = 10000  # at most this many documents are searched for calls
+    search_limit: int = 20000  # at most this many documents are searched for calls (the default corpus has 13,272)
     top_k: int = 2  # the call rule's k written into the model's info file (measured; see the README)
     threads: int = 1
 

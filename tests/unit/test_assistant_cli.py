@@ -71,5 +71,6 @@ def test_eval_prints_the_table(tmp_path, capsys):
     code, out, _ = run(["assistant", "eval", "--data", str(data), "--n", "2", "--n-word", "1"], capsys)
     assert code == 0
     assert "| set | n | base | Toolformer (disabled) | Toolformer |" in out
-    for name in ("design", "date", "prompt", "followup", "svamp", "mawpsmultiarith"):
+    for name in ("design", "date", "prompt", "prompt: all three fields, size as asked", "followup", "svamp",
+                 "mawpsmultiarith"):
         assert f"| {name} |" in out

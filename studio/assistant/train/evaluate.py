@@ -4,7 +4,8 @@ Scoring: design arithmetic and word problems - the first number of the visible a
 value (to 0.01). Date questions - the first weekday, first number, or first `Month D, YYYY` date of the visible
 answer (whichever the question asks for) equals the expected one. Prompt writing - the reply has a `Prompt:`
 field that keeps every subject word of the request, adds at least one style modifier, and has no repetition loop
-(no comma-separated part twice, no word 4-gram twice). Follow-ups (a request after the current settings) - the
+(no comma-separated part twice, no word 4-gram twice); a second figure counts replies whose three fields are all
+there, with the size the request asked for (its format's size, or the one it named). Follow-ups (a request after the current settings) - the
 reply's fields equal the expected ones (prompt and negative prompt compared part by part, in order).
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 
@@ -67,6 +68,13 @@ def score_prompt(example: Example, reply: Reply) -> PromptScore:
     return PromptScore(kept, modifiers, not has_loop(fields.prompt))
 
 
+def complete_fields(example: Example, reply: Reply) -> bool:
+    """The reply has a prompt, a negative prompt, and the size the request asked for."""
+    fields, expected = reply.fields, parse_fields(example.answer)
+    return (fields is not None and expected is not None and bool(fields.negative)
+            and (fields.width, fields.height) == (expected.width, expected.height))
+
+
 def _same_fields(got, expected) -> bool:
     def parts(text: str) -> list[str]:
         return [" ".join(p.lower().split()) for p in text.split(",") if p.strip()]
@@ -104,7 +112,7 @@ class SetResult:
     correct: int = 0
     total: int = 0
     kept_words: int = 0
-    extras: dict = field(default_factory=dict)
+    complete: int = 0
 
     @property
     def accuracy(self) -> float:
@@ -122,6 +130,7 @@ def evaluate_set(assistant: Assistant, name: str, examples: Sequence[Example], *
         result.correct += is_correct(example, reply)
         if example.kind == "prompt":
             result.kept_words += score_prompt(example, reply).kept
+            result.complete += complete_fields(example, reply)
     return result
 
 
@@ -149,4 +158,6 @@ def format_table(results: dict[str, dict[str, SetResult]]) -> str:
         if name == "prompt":
             kept = [f"{100 * results[label][name].kept_words / max(1, total):.1f}" for label in labels]
             lines.append(f"| prompt: subject words kept | {total} | " + " | ".join(kept) + " |")
+            complete = [f"{100 * results[label][name].complete / max(1, total):.1f}" for label in labels]
+            lines.append(f"| prompt: all three fields, size as asked | {total} | " + " | ".join(complete) + " |")
     return "\n".join(lines)

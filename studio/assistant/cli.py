@@ -72,7 +72,8 @@ def _train_base(args) -> int:
     from studio.assistant.train.base import BASE_SETTINGS, train_base
     from studio.assistant.train.examples import read_examples
 
-    settings = replace(BASE_SETTINGS, epochs=args.epochs, seed=args.seed, threads=args.threads)
+    epochs = BASE_SETTINGS.epochs if args.epochs is None else args.epochs
+    settings = replace(BASE_SETTINGS, epochs=epochs, seed=args.seed, threads=args.threads)
     train_base(list(read_examples(args.corpus)), args.out, settings=settings)
     return 0
 
@@ -81,7 +82,8 @@ def _sample_calls(args) -> int:
     from studio.assistant.train.build import BuildSettings, step_sample
 
     _threads(args)
-    found = step_sample(args.model, args.corpus, args.out, settings=BuildSettings(tau_s=args.tau_s, seed=args.seed))
+    settings = BuildSettings(seed=args.seed) if args.tau_s is None else BuildSettings(tau_s=args.tau_s, seed=args.seed)
+    found = step_sample(args.model, args.corpus, args.out, settings=settings)
     print(f"wrote {len(found)} candidate positions to {args.out}")
     return 0
 
@@ -98,11 +100,13 @@ def _filter_calls(args) -> int:
 def _finetune(args) -> int:
     from dataclasses import replace
 
-    from studio.assistant.train.build import step_finetune
+    from studio.assistant.train.build import BuildSettings, step_finetune
     from studio.assistant.train.finetune import FINETUNE_SETTINGS
 
-    settings = replace(FINETUNE_SETTINGS, epochs=args.epochs, threads=args.threads)
-    step_finetune(args.model, args.corpus, args.calls, args.out, settings=settings, top_k=args.top_k)
+    epochs = FINETUNE_SETTINGS.epochs if args.epochs is None else args.epochs
+    top_k = BuildSettings().top_k if args.top_k is None else args.top_k
+    settings = replace(FINETUNE_SETTINGS, epochs=epochs, threads=args.threads)
+    step_finetune(args.model, args.corpus, args.calls, args.out, settings=settings, top_k=top_k)
     return 0
 
 
@@ -171,14 +175,14 @@ def register(subparsers) -> None:
     sub = step("train-base", _train_base, "(b) train the tokenizer and base model on a corpus")
     sub.add_argument("--corpus", type=Path, required=True)
     sub.add_argument("--out", type=Path, required=True)
-    sub.add_argument("--epochs", type=float, default=1.0)
+    sub.add_argument("--epochs", type=float, default=None, help="default: as build-default")
     sub.add_argument("--seed", type=int, default=0)
 
     sub = step("sample-calls", _sample_calls, "(c) find call positions and propose calls")
     sub.add_argument("--model", type=Path, required=True)
     sub.add_argument("--corpus", type=Path, required=True)
     sub.add_argument("--out", type=Path, required=True)
-    sub.add_argument("--tau-s", type=float, default=0.01)
+    sub.add_argument("--tau-s", type=float, default=None, help="default: as build-default")
     sub.add_argument("--seed", type=int, default=0)
 
     sub = step("filter-calls", _filter_calls, "(d) run the calls and keep those that lower the loss")
@@ -192,8 +196,9 @@ def register(subparsers) -> None:
     sub.add_argument("--corpus", type=Path, required=True)
     sub.add_argument("--calls", type=Path, required=True)
     sub.add_argument("--out", type=Path, required=True)
-    sub.add_argument("--epochs", type=float, default=2.5)
-    sub.add_argument("--top-k", type=int, default=2, help="the call rule's k to record with the model")
+    sub.add_argument("--epochs", type=float, default=None, help="default: as build-default")
+    sub.add_argument("--top-k", type=int, default=None,
+                     help="the call rule's k to record with the model (default: as build-default)")
 
     sub = step("build-default", _build_default, "rebuild the shipped model from scratch (fixed seeds)")
     sub.add_argument("--data", type=Path, default=DEFAULT_DATA)

@@ -1,10 +1,12 @@
 """Step (e), second half: fine-tune the base model on the corpus with the kept calls merged in (tool results
-not learned), with copy drills mixed in as in base training so that copying is kept."""
+not learned), with copy drills mixed in as in base training so that copying is kept, and date questions
+reworded at random (`rephrase`) so that the call a question gets depends on what it asks, not on its template."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from studio.assistant.model import load_model, save_model
@@ -12,9 +14,17 @@ from studio.assistant.train.copy_drills import copy_example, drill_words, piece_
 from studio.assistant.train.documents import document
 from studio.assistant.train.examples import Example
 from studio.assistant.train.lm import TrainSettings, train
+from studio.assistant.train.rephrase import reword
 
 FINETUNE_SETTINGS = TrainSettings(epochs=2.0, batch_size=8, block=128, learning_rate=1e-3, warmup=30)
-FINETUNE_DRILLS = 6000
+FINETUNE_DRILLS = 20000
+
+
+def reworded(rng: random.Random, example: Example) -> Example:
+    """A date question as fine-tuning reads it: reworded at random (`rephrase`), its answer and calls kept."""
+    if example.kind != "date" or "\n" in example.question:
+        return example
+    return replace(example, question=reword(rng, example.question))
 
 
 def finetune(base: Path, merged: Sequence[Example], out: Path, *, settings: TrainSettings = FINETUNE_SETTINGS,
@@ -25,7 +35,7 @@ def finetune(base: Path, merged: Sequence[Example], out: Path, *, settings: Trai
     loaded = load_model(base)
     tokenizer = loaded.tokenizer
     rng = random.Random(settings.seed + 1)
-    documents = [document(tokenizer, example.text) for example in merged]
+    documents = [document(tokenizer, reworded(rng, example).text) for example in merged]
     words = drill_words(merged)
     words += piece_words(tokenizer, rng, len(words))
     documents += [document(tokenizer, copy_example(rng, words).text, answer_only=True) for _ in range(drills)]

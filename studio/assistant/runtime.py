@@ -1,14 +1,16 @@
 """Greedy decoding with inline tool calls, over any transformers causal LM (Toolformer, Schick et al. 2023).
 
 A call starts when `[` is among the `top_k` most likely next tokens (it is then chosen even if it is not the most
-likely one). Inside a call decoding stays greedy; when the model writes the arrow (`→` or `->`) the tool runs and
+likely one), except at a reply's first token, where it starts only as the most likely one: training puts calls
+after the first word of an answer, and the shipped model, with k = 2, opened prompt replies with
+`[Calculator() →]` and lost the prompt. Inside a call decoding stays greedy; when the model writes the arrow (`→` or `->`) the tool runs and
 ` result]` is inserted (`]` alone when it has no result), and decoding continues from there. The KV cache
 (transformers' `cache`, formerly `past_key_values`) is kept throughout, so each step feeds only the new tokens.
 
 Limits: `max_new_tokens` (every reply token, inserted ones included), `max_calls` per reply (then `[` is no
 longer allowed), no call straight after another (only whitespace between) nor while the last call's result is
-being written out again (`→ Monday, May 3, 2027] Monday, May 3,`), nor in a prompt field line
-(`Prompt:`, `Negative prompt:`, `Size:`: settings, not prose), `max_call_tokens` per call (a longer
+being written out again (`→ Monday, May 3, 2027] Monday, May 3,`, also from a later word of it), nor in a prompt
+field line (`Prompt:`, `Negative prompt:`, `Size:`: settings, not prose), `max_call_tokens` per call (a longer
 call is closed unrun). In `Prompt:` and `Negative prompt:` lines no token 4-gram is written twice (a small
 model otherwise loops on style words), and no comma-separated part is closed that the line already has
 (`poorly drawn, poorly drawn`: the model has to go on, e.g. to `poorly drawn face`), nor a `;`, `?` or `!`: the
@@ -187,14 +189,16 @@ class _Decoder:
         return banned
 
     def restating_result(self) -> bool:
-        """Whether the text since the last call is empty or a part of that call's result being written out
-        (`→ Monday, May 3, 2027] Monday, May 3,`; not yet all of it): a call there would cut it short."""
+        """Whether the text since the last call is empty or words of that call's result being written out, from
+        its start or from a later word (`→ Monday, May 3, 2027] Monday, May 3,`; `→ Today is Thursday, November
+        26, 2026.] Thursday,`), not yet to its end: a call there would cut it short."""
         if self.call_end is None:
             return False
         since = " ".join(self.raw[self.call_end:].split())
         result = self.last_result
-        whole = " ".join(result.split()) if result else ""
-        return not since or (whole.startswith(since) and since != whole)
+        whole = " " + " ".join(result.split()) if result else ""
+        start = whole.find(" " + since)
+        return not since or (start >= 0 and start + 1 + len(since) < len(whole))
 
     def choose(self) -> int:
         scores = self.logits.clone()
@@ -208,7 +212,8 @@ class _Decoder:
         if len(self.brackets) and (in_call or not calls_allowed):
             scores[self.brackets] = float("-inf")
         elif len(self.brackets):
-            top = torch.topk(scores, min(self.options.top_k, scores.numel())).indices.tolist()
+            k = self.options.top_k if self.ids else 1
+            top = torch.topk(scores, min(k, scores.numel())).indices.tolist()
             bracket_set = set(self.brackets.tolist())
             for token in top:
                 if token in bracket_set:

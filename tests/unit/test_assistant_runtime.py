@@ -31,6 +31,7 @@ SCRIPTS = {
     "semi": "Prompt: a cat; Size: 512 x 512.",
     "dupe": "Prompt: a cat\nNegative prompt: poorly drawn, poorly drawn, bad art, poorly drawn face\nSize: 512 x 512",
     "restate": "Size [Calculator(1000 + 234) → 1234] 12 [Calculator(1 + 1) → 2] 34 px.",
+    "midway": "Day [Calendar() → Today is Thursday, November 26, 2026.] Thursday, [Calculator(1 + 1) → 2] 2 ok.",
     "long": "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen",
 }
 TODAY = date(2026, 11, 26)
@@ -111,6 +112,12 @@ def test_no_call_while_a_result_is_written_out_again(assistant):
     assert "→ 1234] 12 [" not in result.raw, result.raw
 
 
+def test_no_call_while_later_words_of_a_result_are_written_out(assistant):
+    result = reply(assistant, "midway")  # memorised: "→ Today is Thursday, ...] Thursday, [Calculator(1 + 1) ..."
+    assert result.calls[0].result == "Today is Thursday, November 26, 2026."
+    assert "] Thursday," in result.raw and "] Thursday, [" not in result.raw, result.raw
+
+
 def test_tools_disabled_never_starts_a_call(assistant):
     for question in SCRIPTS:
         result = reply(assistant, question, tools=False, top_k=1000)
@@ -118,9 +125,11 @@ def test_tools_disabled_never_starts_a_call(assistant):
         assert result.calls == []
 
 
-def test_a_bracket_in_the_top_k_starts_a_call(assistant):
-    result = reply(assistant, "prompt", top_k=len(assistant.tokenizer), max_calls=1, max_new_tokens=30)
-    assert result.raw.startswith(" [") or result.raw.startswith("[")
+def test_a_bracket_in_the_top_k_starts_a_call_after_the_first_token(assistant):
+    result = reply(assistant, "long", top_k=len(assistant.tokenizer), max_calls=1, max_new_tokens=30)
+    first = reply(assistant, "long", tools=False, max_new_tokens=1).raw
+    assert first.strip() and "[" not in first
+    assert result.raw.startswith(first) and result.raw[len(first):].lstrip().startswith("["), result.raw
 
 
 def test_token_limit(assistant):

@@ -3,9 +3,10 @@
 A call starts when `[` is among the `top_k` most likely next tokens (it is then chosen even if it is not the most
 likely one), except at a reply's first token, where it starts only as the most likely one: training puts calls
 after the first word of an answer, and the shipped model, with k = 2, opened prompt replies with
-`[Calculator() →]` and lost the prompt. Inside a call decoding stays greedy; when the model writes the arrow (`→` or `->`) the tool runs and
-` result]` is inserted (`]` alone when it has no result), and decoding continues from there. The KV cache
-(transformers' `cache`, formerly `past_key_values`) is kept throughout, so each step feeds only the new tokens.
+`[Calculator() →]` and lost the prompt. Inside a call decoding stays greedy; when the model writes the arrow
+(`→` or `->`) the tool runs and ` result]` is inserted (`]` alone when it has no result), and decoding continues
+from there. The KV cache (transformers' `cache`, formerly `past_key_values`) is kept throughout, so each step
+feeds only the new tokens.
 
 Limits: `max_new_tokens` (every reply token, inserted ones included), `max_calls` per reply (then `[` is no
 longer allowed), no call straight after another (only whitespace between) nor while the last call's result is

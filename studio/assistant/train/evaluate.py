@@ -5,8 +5,9 @@ value (to 0.01). Date questions - the first weekday, first number, or first `Mon
 answer (whichever the question asks for) equals the expected one. Prompt writing - the reply has a `Prompt:`
 field that keeps every subject word of the request, adds at least one style modifier, and has no repetition loop
 (no comma-separated part twice, no word 4-gram twice); a second figure counts replies whose three fields are all
-there, with the size the request asked for (its format's size, or the one it named). Follow-ups (a request after the current settings) - the
-reply's fields equal the expected ones (prompt and negative prompt compared part by part, in order).
+there, with the size the request asked for (its format's size, or the one it named). Follow-ups (a request
+after the current settings) - the reply's fields equal the expected ones (prompt and negative prompt compared
+part by part, in order).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ model keys on what a question is about (a date, a number of days, a weekday, two
 wording of the few templates it was trained on.
 
 In the manner of "easy data augmentation" (Wei and Zou, 2019): a question may get a filler word at a random
-place, lose one light word, or be written in lower case or without its question mark. Words that carry the
+place, lose one light word, start in lower case or lose its question mark. Words that carry the
 question's meaning (numbers, names of days and months, and the words that say which way and what to count) are
 never dropped, and no synonym is swapped in, so a rewording never changes the answer and never borrows the
 wording of a held-out phrasing.

@@ -11,6 +11,7 @@ import argparse
 import importlib
 import sys
 
+from studio.cli_output import quiet_libraries
 from studio.errors import StudioError
 
 # Area modules, in the order their commands appear in `studio --help`.
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    quiet_libraries()
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)

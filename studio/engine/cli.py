@@ -134,8 +134,7 @@ def _output_paths(out: str, count: int) -> list[Path]:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
+    from studio.cli_output import step_progress
     from studio.engine.control_images import read_rgb_image
     from studio.engine.metadata import save_png
     from studio.engine.pipeline import Engine
@@ -159,12 +158,8 @@ def _generate(args: argparse.Namespace) -> int:
     try:
         print("loading models...", flush=True)
         engine.prepare(request)
-        with tqdm(total=request.steps, desc="generating", unit="step", leave=False) as bar:
-            def on_progress(progress: Any) -> None:
-                bar.total = progress.total
-                bar.update(progress.step - bar.n)
-
-            result = engine.generate(request, on_progress=on_progress)
+        with step_progress(request.steps, "generating") as update:
+            result = engine.generate(request, on_progress=lambda progress: update(progress.step, progress.total))
     except StudioError as exc:
         if args.document:
             log_generation_to_document(args.document, request, error=exc)

@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, Signal
 from studio.assistant.prompting import Message
 from studio.assistant.reply import Reply
 from studio.assistant.runtime import StreamPiece
-from ui.chat_context import PastTurn, conversation
+from studio.app.chat_context import PastTurn, conversation
 from ui.chat_session import ChatSession, model_label
 from ui.chat_settings import ChatSettings
 from ui.panels.chat import ChatPanel

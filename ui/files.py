@@ -3,7 +3,7 @@
 A `.studio` file is the document's history store and every edit is logged into it as it is made
 (`ui.history_recorder`), so nothing waits for a "save": an untitled document logs into an autosave file, Save As
 copies that history to a chosen path and logging continues there, Open shows the newest revision of a file.
-All disk and SQLite work runs on the history thread (`ui.history_session`, `ui.document_storage`). Errors appear
+All disk and SQLite work runs on the history thread (`ui.history_session`, `studio.app.document_storage`). Errors appear
 in the window's non-modal message bar (`MainWindow.report_error`), and nothing is lost: a failed Save As keeps
 the document, its autosave and its path.
 """
@@ -26,8 +26,9 @@ from studio.document.picture_import import set_reference_picture
 from studio.errors import StudioError
 from studio.imageio import encode_png
 from ui.dialogs.new_document import NewDocumentDialog
-from ui.document_storage import DocumentRead
-from ui.history_session import DocumentLog, describe_error
+from studio.app.document_storage import DocumentRead
+from studio.app.errors import describe_error
+from ui.history_session import DocumentLog
 from ui.images import qimage_to_rgb
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ class DocumentFiles(QObject):
     def watch_new(self, document: Document) -> None:
         """Show `document` as a new untitled document, logged into a fresh autosave file."""
         self._show(document, path=None)
+        self.window.gallery.replace([])
         self.window.history.start_untitled(document.copy(),
                                            settings=self.window.recorder.current_fields())
 
@@ -120,10 +122,12 @@ class DocumentFiles(QObject):
         self.window.show_status("Recovered the untitled document")
 
     def show_read(self, read: DocumentRead, *, path: Path | None, modified: bool = False) -> None:
-        """Show a document read from the history (open, restore, branch switch) with its generation settings;
-        its undo history starts empty."""
+        """Show a document read from the history (open, restore, branch switch) with its generation settings
+        and, when it was opened, its gallery; its undo history starts empty."""
         self.window.recorder.show_settings(read.settings)
         self._show(read.document, path=path)
+        if read.gallery is not None:
+            self.window.gallery.replace(list(read.gallery))
         self._set_modified(modified)
 
     def save(self) -> Future | None:
@@ -173,7 +177,7 @@ class DocumentFiles(QObject):
         self.window.show_status(f"Saved {log.path.name}")
 
     def _failed(self, error: BaseException, *, title: str) -> None:
-        self.window.report_error(describe_error(error), title=title)
+        self.window.report_error(describe_error(error, task=title), title=title)
 
     def confirm_discard(self) -> bool:
         """True when nothing would be lost (a named document is always saved), or the user saves the untitled

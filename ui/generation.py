@@ -1,9 +1,10 @@
-"""Generation glue: panel state + document control maps -> `GenerationRequest` -> engine on the worker thread.
+"""Generation glue: panel state + document control maps -> `GenerationRequest` -> the engine service.
 
 The GUI thread only builds the request (control maps are copied from the document) and shows progress; model
-loading and the denoising loop run in `JobRunner`'s thread. Errors arrive as one clear sentence with what to do.
-Every run, finished, cancelled or failed, is logged in the worker thread through `log_generation` (the window
-sets it to the history recorder's); the gallery entries carry the logged generation's id for feedback.
+loading and the denoising loop run in `JobRunner`'s thread through the `EngineClient` (`studio.engine.service`),
+which owns the engine. Errors arrive as one clear sentence with what to do. When a run ends, its images go
+into the gallery at once; the run (finished, cancelled or failed) is then logged in the history through
+`log_generation`, and the gallery entries get the logged generation's id (for feedback) when it is written.
 """
 
 from __future__ import annotations
@@ -17,37 +18,22 @@ from PIL import Image
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog
 
-from studio.engine.errors import DeviceOutOfMemoryError, ModelError, SettingsError
+from studio.app.errors import NO_MODEL_HELP, describe_error
+from studio.app.gallery import GalleryEntry
+from studio.app.generation_settings import CONTROL_LABELS, GenerationSettings
+from studio.engine.errors import SettingsError
 from studio.engine.metadata import save_png
-from studio.engine.pipeline import CancelToken, Engine, GenerationResult, Progress
+from studio.engine.pipeline import CancelToken, GenerationResult, Progress
 from studio.engine.request import GenerationRequest
+from studio.engine.service import EngineClient
 from studio.engine.settings import ModelSettings
 from studio.errors import StudioError
 from ui.dialogs.compare import CompareDialog
-from ui.panels.gallery_model import GalleryEntry
-from ui.panels.generation_state import CONTROL_LABELS, GenerationSettings
 from ui.workers import JobHandle
 
 if TYPE_CHECKING:
     from studio.document import Document
     from ui.main_window import MainWindow
-
-NO_MODEL_HELP = (
-    "No model is set up yet. Open Generate ▸ Models… to point the studio at a diffusers folder, a .safetensors "
-    "file or a cached Hugging Face id, or start the DEMO MODE there to try everything with tiny models."
-)
-
-
-def describe_error(error: BaseException) -> str:
-    """One sentence for the user, plus what to do about it."""
-    if isinstance(error, DeviceOutOfMemoryError):
-        return str(error)
-    if isinstance(error, (ModelError, SettingsError)):
-        return f"{error} Check the model in Generate ▸ Models…."
-    if isinstance(error, StudioError):
-        return str(error)
-    return f"Generation failed unexpectedly ({type(error).__name__}: {error}). The document is unchanged."
-
 
 def control_images(document: "Document", settings: GenerationSettings) -> tuple[dict[str, np.ndarray], list[str]]:
     """The control maps of the enabled layers that have content, and the labels of enabled but empty layers.
@@ -73,20 +59,17 @@ class GenerationController(QObject):
     failed = Signal(str)  # the message shown
     models_reloaded = Signal()  # the model settings were read again; the engine will be rebuilt
 
-    def __init__(self, window: "MainWindow") -> None:
+    def __init__(self, window: "MainWindow", engine: EngineClient) -> None:
         super().__init__(window)
         self.window = window
+        self.engine = engine
         self.panel = window.generate_panel
         self.gallery = window.gallery_panel
         self.model_settings = ModelSettings()
-        self._engine: Engine | None = None  # created and used on the worker thread only
         self.job: JobHandle | None = None
         self._cancel: CancelToken | None = None
-        # Worker thread: log(request, result=..., error=...) -> history event id or None.
-        self.log_generation: Callable[..., int | None] | None = None
-        # GUI thread, before a run: lets another engine user (live mode) let go; returns what the worker thread
-        # calls to wait until it has.
-        self.engine_handover: Callable[[], Callable[[], None]] | None = None
+        # GUI thread: log(request, result=..., error=..., on_logged=fn(history id)) logs a run in the history.
+        self.log_generation: Callable[..., Any] | None = None
         self.panel.generate_requested.connect(self.generate)
         self.panel.cancel_requested.connect(self.cancel)
         self.panel.models_requested.connect(window.show_models_guide)
@@ -103,7 +86,7 @@ class GenerationController(QObject):
         except SettingsError as exc:
             self.model_settings = ModelSettings()
             self.panel.message_bar.show_error(describe_error(exc))
-        self._engine = None
+        self.engine.configure(self.model_settings)
         self.panel.set_models(list(self.model_settings.models), current=self.model_settings.active)
         self.models_reloaded.emit()
 
@@ -147,47 +130,25 @@ class GenerationController(QObject):
         if not self.has_models or model is None:
             self.panel.message_bar.show_error(NO_MODEL_HELP)
             return False
-        settings = dataclasses.replace(self.model_settings, active=model)
         cancel = CancelToken()
         self._cancel = cancel
+        engine = self.engine
+        waits = engine.pause_drafts()  # live mode lets go of the engine before this run starts
 
-        log = self.log_generation
-        wait_for_engine = self.engine_handover() if self.engine_handover is not None else None
-
-        def job(report, _cancel_event) -> tuple[GenerationResult, int | None]:
-            try:
-                if wait_for_engine is not None:
-                    wait_for_engine()
-                engine = self._engine_for(settings)
-                result = engine.generate(request, on_progress=lambda p: report(_progress_message(p)), cancel=cancel)
-            except BaseException as exc:
-                if log is not None:
-                    log(request, error=exc)
-                raise
-            return result, None if log is None else log(request, result=result)
+        def job(report, _cancel_event) -> GenerationResult:
+            for wait in waits:
+                wait()
+            return engine.generate(request, model=model, on_progress=lambda p: report(_progress_message(p)),
+                                   cancel=cancel)
 
         self.panel.set_running(True)
         self.job = self.window.runner.submit(
             job,
             on_progress=self._on_progress,
-            on_finished=lambda result, m=model: self._on_finished(result, model=m),
-            on_failed=self._on_failed,
+            on_finished=lambda result, m=model: self._on_finished(result, model=m, request=request),
+            on_failed=lambda error: self._on_failed(error, request=request),
         )
         return True
-
-    def shared_engine(self, model: str) -> Engine:
-        """The engine normal runs use, with `model` active, for live mode (no second copy of the models).
-        Only while no run is going: `engine_handover` keeps the two apart."""
-        return self._engine_for(dataclasses.replace(self.model_settings, active=model))
-
-    def _engine_for(self, settings: ModelSettings) -> Engine:
-        """Worker thread: reuse the engine (and its loaded models) while the settings file is unchanged."""
-        engine = self._engine
-        if engine is None or engine.settings.models != settings.models:
-            engine = Engine(dataclasses.replace(settings))
-            self._engine = engine
-        engine.settings.active = settings.active
-        return engine
 
     def cancel(self) -> None:
         """Stop the running generation after its current step."""
@@ -199,11 +160,11 @@ class GenerationController(QObject):
         self.panel.show_progress(step=message["step"], total=message["total"], preview=message["preview"])
         self.progress.emit(message["step"], message["total"])
 
-    def _on_finished(self, outcome: tuple[GenerationResult, int | None], *, model: str | None) -> None:
-        result, history_id = outcome
+    def _on_finished(self, result: GenerationResult, *, model: str | None, request: GenerationRequest) -> None:
         self.panel.set_running(False)
         self.panel.show_seed_used(result.seed)
         if result.cancelled:
+            self._log(request, result=result)
             self.panel.message_bar.show_info("Generation cancelled.")
             self.finished.emit(result, [])
             return
@@ -215,17 +176,23 @@ class GenerationController(QObject):
                 models=list(result.models),
                 index_in_batch=index,
                 timings=dict(result.timings),
-                history_id=history_id,
             )
             for index, (image, seed) in enumerate(zip(result.images, result.seeds))
         ]
-        self.gallery.add_entries(entries)
+        self.gallery.add_entries(entries)  # shown now; the history id follows when the log is written
+        self._log(request, result=result,
+                  on_logged=lambda history_id: self.gallery.gallery.attach_history_id(entries, history_id))
         self.window.docks["gallery"].raise_()
         total = result.timings.get("total", 0.0)
         self.window.show_status(f"Generated {len(entries)} image(s) in {total:.1f} s on {result.device}")
         self.finished.emit(result, entries)
 
-    def _on_failed(self, error: BaseException) -> None:
+    def _log(self, request: GenerationRequest, **outcome: Any) -> None:
+        if self.log_generation is not None:
+            self.log_generation(request, **outcome)
+
+    def _on_failed(self, error: BaseException, *, request: GenerationRequest) -> None:
+        self._log(request, error=error)
         self.panel.set_running(False)
         message = describe_error(error)
         self.panel.message_bar.show_error(message)

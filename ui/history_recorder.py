@@ -10,7 +10,7 @@ What becomes an event, and when:
 - Layer properties (visible, opacity, locked) are not undo steps: they are logged `PROPERTY_DELAY_MS` after the
   last change (a slider drag is one event), or with the next edit.
 - Generation settings: one `setting` event per changed field; the store merges fast typing into one event.
-- Generations (`log_generation`, called in the generation worker thread), gallery star/reject
+- Generations (`log_generation`, when a run ends; encoded on the history thread), gallery star/reject
   (`feedback`), history panel feedback (`log_feedback`) and chat turns (`log_chat_turn`, for the chat panel).
 
 On the GUI thread the recorder only copies what the events need (`capture_change`, `capture_preview`: copies of
@@ -30,12 +30,11 @@ from studio.document.events import PIXELS, PROPERTY, ChangeEvent
 from studio.document.history import HistoryEvent
 from studio.document.raster import union_region
 from studio.history import events as ev
+from studio.app.gallery import Gallery, GalleryEntry
 from studio.history.record import CapturedChange, capture_change, generation_event_for, snapshot_document
-from ui.history_images import Preview, capture_preview, preview_thumbnail
+from studio.app.history_images import Preview, capture_preview, preview_thumbnail
 from ui.history_session import HistorySession
-from ui.history_settings import settings_fields, settings_with_fields
-from ui.panels.gallery import GalleryPanel
-from ui.panels.gallery_model import GalleryEntry
+from studio.app.history_settings import settings_fields, settings_with_fields
 from ui.panels.generate import GeneratePanel
 
 PROPERTY_DELAY_MS = 500
@@ -57,7 +56,7 @@ def _events(captures: Sequence[CapturedChange], preview: Preview | None) -> list
 class HistoryRecorder(QObject):
     """Turns the window's edits, settings, generations and feedback into history events."""
 
-    def __init__(self, session: HistorySession, *, panel: GeneratePanel, gallery: GalleryPanel,
+    def __init__(self, session: HistorySession, *, panel: GeneratePanel, gallery: Gallery,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.session = session
@@ -76,7 +75,8 @@ class HistoryRecorder(QObject):
         self._late_timer.setInterval(0)
         self._late_timer.timeout.connect(self._flush_finished)
         panel.settings_changed.connect(self._settings_changed)
-        gallery.rating_changed.connect(self._rating_changed)
+        gallery.rated.connect(self._rating_changed)
+        gallery.history_attached.connect(self._history_attached)
 
     # Document edits ------------------------------------------------------------------------------
     def bind(self, document: Document) -> None:
@@ -157,16 +157,16 @@ class HistoryRecorder(QObject):
             self.session.append(ev.setting_event(name, value))
 
     # Generations, feedback, chat -----------------------------------------------------------------
-    def log_generation(self, request, *, result=None, error: BaseException | None = None) -> int | None:
-        """Worker thread: log a finished, cancelled (`result`) or failed (`error`) generation with its request,
-        control images, results and timings; returns its event id (for feedback), or None if it could not be
-        logged (the window says why; the generation itself is not affected)."""
-        try:
-            event = generation_event_for(request, result=result, error=error)
-            return self.session.append_and_wait(event)
-        except Exception as exc:  # noqa: BLE001 - logging must never break a generation; the user is told
-            self.session.report(exc)
-            return None
+    def log_generation(self, request, *, result=None, error: BaseException | None = None,
+                       on_logged: Callable[[int], None] | None = None) -> Future:
+        """Log a finished, cancelled (`result`) or failed (`error`) generation with its request, control images,
+        results and timings. The images are encoded on the history thread; `on_logged(event id)` runs on the
+        GUI thread once the event is in the file (never, when it could not be logged: the window says why and
+        the generation itself is not affected)."""
+        self._flush_finished()
+        on_committed = None if on_logged is None else (lambda appended: on_logged(appended.event))
+        return self.session.append(lambda: generation_event_for(request, result=result, error=error),
+                                   on_committed=on_committed)
 
     def log_feedback(self, generation: int, *, result: int | None = None, verdict: str | None = None,
                      rating: int | None = None, comment: str | None = None,
@@ -188,3 +188,8 @@ class HistoryRecorder(QObject):
         verdict = GALLERY_VERDICTS.get(entry.rating)
         if entry.history_id is not None and verdict is not None:
             self.log_feedback(entry.history_id, result=entry.index_in_batch, verdict=verdict)
+
+    def _history_attached(self, entries: list[GalleryEntry]) -> None:
+        """Ratings given before the generation was in the file are logged now."""
+        for entry in entries:
+            self._rating_changed(entry)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QLockFile
 from PySide6.QtWidgets import QMessageBox
 
-from ui.document_storage import StoreSummary
+from studio.app.document_storage import StoreSummary
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow

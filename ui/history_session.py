@@ -25,11 +25,11 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QLockFile, QObject, Signal
 
-from studio.errors import StudioError
+from studio.app.errors import describe_error
 from studio.history import events as ev
 from studio.history.errors import HistoryError
 from studio.history.store import HistoryStore
-from ui import document_storage as storage
+from studio.app import document_storage as storage
 
 
 @dataclass(eq=False)
@@ -46,13 +46,6 @@ def _lock_for(path: Path) -> QLockFile:
     lock = QLockFile(f"{path}.lock")
     lock.setStaleLockTime(0)  # stale only when the process that took it is gone, never because of its age
     return lock
-
-
-def describe_error(error: BaseException) -> str:
-    """One sentence for the message bar."""
-    if isinstance(error, (StudioError, OSError)):
-        return str(error)
-    return f"Unexpected {type(error).__name__}: {error}"
 
 
 class HistorySession(QObject):
@@ -82,7 +75,7 @@ class HistorySession(QObject):
 
     def report(self, error: BaseException) -> None:
         """Send `error` to the window as one sentence (any thread)."""
-        self.error.emit(describe_error(error))
+        self.error.emit(describe_error(error, task="Writing the history"))
 
     def submit(self, fn: Callable[[], Any], *, done: Callable[[Any], None] | None = None,
                failed: Callable[[BaseException], None] | None = None) -> Future:

@@ -6,10 +6,10 @@
   changes and makes the control maps and the draft on its own thread.
 - Frames and errors arrive on the renderer's thread and reach the GUI thread through queued Qt signals. A frame
   replaces the picture in the live pane; only "Keep" adds it to the gallery and logs it as a generation.
-- One engine user at a time: live mode uses the generation controller's engine (the same loaded models). A
-  normal Generate pauses live mode: the renderer is stopped (its draft cancelled after the current step), the
-  generation's worker waits for it to let go of the engine, and live mode resumes when the generation ends,
-  drawing the edits made meanwhile.
+- One engine user at a time: live mode draws through the engine service (`studio.engine.service`), on the same
+  engine and loaded models as Generate. A normal Generate pauses live mode (the service's pause hook): the
+  renderer is stopped (its draft cancelled after the current step), the generation's worker waits for it to let
+  go of the engine, and live mode resumes when the generation ends, drawing the edits made meanwhile.
 - An error switches live mode off and shows the message in the generation panel.
 """
 
@@ -23,12 +23,13 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from studio.document import Document
 from studio.document.events import ChangeEvent
+from studio.app.errors import NO_MODEL_HELP, describe_error
+from studio.app.gallery import GalleryEntry
 from studio.engine.live import LiveFrame, LiveRenderer
-from studio.engine.pipeline import Engine, GenerationResult
+from studio.engine.pipeline import GenerationResult
 from studio.engine.request import GenerationRequest
-from studio.errors import StudioError
-from ui.generation import NO_MODEL_HELP, control_images, describe_error
-from ui.panels.gallery_model import GalleryEntry
+from studio.engine.service import DraftEngine
+from ui.generation import control_images
 from ui.panels.live import LivePreviewPanel
 
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ class LiveController(QObject):
         self.controls.toggled.connect(self.set_enabled)
         self.panel.settings_changed.connect(self._changed)
         preview.keep_requested.connect(self.keep)
-        self.generation.engine_handover = self._hand_over_engine
+        self.generation.engine.add_pause_hook(self._hand_over_engine)
         self.generation.finished.connect(lambda *_args: self._resume())
         self.generation.failed.connect(lambda *_args: self._resume())
         self.generation.models_reloaded.connect(self._models_reloaded)
@@ -154,11 +155,7 @@ class LiveController(QObject):
     def _start(self, *, first_frame: bool) -> None:
         """A new renderer on the shared engine; `first_frame` asks it to draw the current state."""
         model = self.panel.settings().model
-        try:
-            engine = self.generation.shared_engine(model)
-        except StudioError as exc:
-            self._fail(exc, self._serial)
-            return
+        engine = self.generation.engine.draft_engine(model)
         self._serial += 1
         serial = self._serial
         self.renderer = LiveRenderer(
@@ -234,19 +231,19 @@ class LiveController(QObject):
         engine = self.renderer.engine
 
         def make_request() -> GenerationRequest:  # the renderer's thread, only for the change it renders
-            engine.settings.active = settings.model
+            engine.model = settings.model  # the service makes it active for this draft
             images, _skipped = control_images(snapshot, settings)
             return settings.to_request(images)
 
         self.renderer.request_changed(make_request)
 
     # Frames --------------------------------------------------------------------------------------
-    def _deliver(self, frame: LiveFrame, *, engine: Engine, serial: int) -> None:
+    def _deliver(self, frame: LiveFrame, *, engine: DraftEngine, serial: int) -> None:
         """The renderer's thread: convert the frame and name the models that made it, then hand it over."""
-        base, controlnets = engine.locate_models([control.kind for control in frame.request.controls])
-        shown = ShownFrame(frame=frame, image=np.asarray(frame.image.convert("RGB")), model=engine.settings.active,
-                           models=[m.identity() for m in (base, *controlnets)], device=engine.device.describe(),
-                           family=base.family)
+        model = engine.model
+        models, device, family = engine.describe_models([control.kind for control in frame.request.controls])
+        shown = ShownFrame(frame=frame, image=np.asarray(frame.image.convert("RGB")), model=model,
+                           models=models, device=device, family=family)
         self._frame_arrived.emit(shown, serial)
 
     def _show_frame(self, shown: ShownFrame, serial: int) -> None:
@@ -279,18 +276,13 @@ class LiveController(QObject):
             timings={"total": frame.frame_time}, models=shown.models, device=shown.device, family=shown.family,
             notes=["live draft"],
         )
+        entry = GalleryEntry(image=shown.image, request=request, model=shown.model, models=list(shown.models),
+                             timings=dict(result.timings))
+        gallery = self.window.gallery
+        gallery.add([entry])  # shown now; the history id follows when the log is written
+        self.window.docks["gallery"].raise_()
+        self.window.show_status("Kept the live frame in the gallery")
         log = self.generation.log_generation
-
-        def job(_report, _cancel) -> int | None:
-            return None if log is None else log(request, result=result)
-
-        def add(history_id: int | None) -> None:
-            entry = GalleryEntry(image=shown.image, request=request, model=shown.model, models=list(shown.models),
-                                 timings=dict(result.timings), history_id=history_id)
-            self.window.gallery_panel.add_entries([entry])
-            self.window.docks["gallery"].raise_()
-            self.window.show_status("Kept the live frame in the gallery")
-
-        self.window.runner.submit(job, on_finished=add,
-                                  on_failed=lambda exc: self.panel.message_bar.show_error(describe_error(exc)))
+        if log is not None:
+            log(request, result=result, on_logged=lambda history_id: gallery.attach_history_id([entry], history_id))
         return True

@@ -12,8 +12,10 @@ from PySide6.QtCore import QSettings, QSize, Qt
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QToolBar, QVBoxLayout, QWidget
 
+from studio.app.gallery import Gallery
 from studio.document import Document
-from ui.app_paths import AppPaths
+from studio.engine.service import EngineClient, EngineService
+from studio.app.paths import AppPaths
 from ui.canvas.tool_options import ToolOptionsBar
 from ui.canvas.view import CanvasView
 from ui.chat_controller import ChatController
@@ -54,6 +56,8 @@ class MainWindow(QMainWindow):
 
     settings: where layout and recent files are kept (tests pass a QSettings on a temporary ini file).
     paths: where models settings and demo models live (tests pass temporary folders).
+    engine: the engine service (default: `EngineService`, the engine with the CLI's speed-ups); tests may pass a
+        scripted `EngineClient`.
     """
 
     def __init__(
@@ -62,12 +66,15 @@ class MainWindow(QMainWindow):
         settings: QSettings | None = None,
         paths: AppPaths | None = None,
         document: Document | None = None,
+        engine: EngineClient | None = None,
     ) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
         self.app_settings = AppSettings(settings if settings is not None else default_settings())
         self.paths = paths or AppPaths.default()
         self.runner = JobRunner(self)
+        self.engine_service: EngineClient = engine if engine is not None else EngineService()
+        self.gallery = Gallery()  # the current document's results
         self.document: Document | None = None
         self.docks: dict[str, QDockWidget] = {}
         self.history = HistorySession(self.paths.autosave_dir, self)  # the document's history file and thread
@@ -88,7 +95,7 @@ class MainWindow(QMainWindow):
 
         self.layers_panel = LayersPanel()
         self.generate_panel = GeneratePanel()
-        self.gallery_panel = GalleryPanel()
+        self.gallery_panel = GalleryPanel(self.gallery)
         self.add_panel("layers", self.layers_panel, title="Layers")
         self.add_panel("generate", self.generate_panel, title="Generate")
         self.chat_panel = ChatPanel()
@@ -110,8 +117,8 @@ class MainWindow(QMainWindow):
         self.files = DocumentFiles(self)
         self.layer_commands = LayerCommands(self)
         self.models_guide: ModelsGuideDialog | None = None
-        self.generation = GenerationController(self)
-        self.recorder = HistoryRecorder(self.history, panel=self.generate_panel, gallery=self.gallery_panel,
+        self.generation = GenerationController(self, self.engine_service)
+        self.recorder = HistoryRecorder(self.history, panel=self.generate_panel, gallery=self.gallery,
                                         parent=self)
         self.generation.log_generation = self.recorder.log_generation
         self.live = LiveController(self, self.live_panel)

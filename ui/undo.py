@@ -17,7 +17,7 @@ from studio.document.history import HistoryEvent, UndoHistory, UndoStep
 
 if TYPE_CHECKING:
     from ui.panels.generate import GeneratePanel
-    from ui.panels.generation_state import GenerationSettings
+    from studio.app.generation_settings import GenerationSettings
 
 
 class PanelFieldsStep(UndoStep):

@@ -45,7 +45,7 @@ class PaintCounter(QObject):
 
 def build_window(tmp: Path):
     from studio.document import Document
-    from ui.app_paths import AppPaths
+    from studio.app.paths import AppPaths
     from ui.main_window import MainWindow
     from ui.theme import apply_dark_theme
 

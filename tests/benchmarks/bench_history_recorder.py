@@ -77,8 +77,8 @@ def _timeline_speed(events: int, folder: Path) -> None:
     from studio.history import events as ev
     from studio.history.record import snapshot_document
     from studio.history.store import HistoryStore
-    from ui.history_images import capture_preview, preview_thumbnail
-    from ui.panels.history_model import load_timeline
+    from studio.app.history_images import capture_preview, preview_thumbnail
+    from studio.app.history_model import load_timeline
 
     document = Document(512, 512)
     rng = np.random.default_rng(1)

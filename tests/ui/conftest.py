@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
-from ui.app_paths import AppPaths
+from studio.app.paths import AppPaths
 
 
 @pytest.fixture

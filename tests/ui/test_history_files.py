@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QMessageBox
 from studio.document.serialize import document_to_files
 from studio.history.record import document_at
 from studio.history.store import HistoryStore
-from ui import document_storage
+from studio.app import document_storage
 
 
 def _autosaves(app_paths) -> list:

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QGridLayout, QLabel, QWidget
 
 from ui.images import rgb_to_pixmap
-from ui.panels.gallery_model import GalleryEntry
+from studio.app.gallery import GalleryEntry
 
 VIEW_SIZE = 512
 

@@ -22,7 +22,7 @@ from studio.errors import StudioError
 from ui.message_bar import MessageBar
 
 if TYPE_CHECKING:
-    from ui.app_paths import AppPaths
+    from studio.app.paths import AppPaths
     from ui.workers import JobRunner
 
 DEMO_MODEL_NAME = "DEMO tiny random (noise)"

@@ -6,7 +6,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QGridLayout, QLabel, QWidget
 
 from studio.engine.request import CONTROL_KINDS, CONTROL_MODES, MAX_CONTROL_WEIGHT
-from ui.panels.generation_state import CONTROL_LABELS, ControlSettings
+from studio.app.generation_settings import CONTROL_LABELS, ControlSettings
 
 MODE_LABELS = {"balanced": "Balanced", "prompt": "Prompt first", "control": "Control first"}
 

@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.app.gallery import Gallery, GalleryEntry
 from ui.images import rgb_to_pixmap
-from ui.panels.gallery_model import GalleryEntry
 
 THUMB_SIZE = 128
 RATING_COLORS = {"starred": QColor("#f2c94c"), "rejected": QColor("#eb5757")}
@@ -35,7 +35,10 @@ def _thumbnail(entry: GalleryEntry) -> QIcon:
 
 
 class GalleryPanel(QWidget):
-    """A thumbnail list plus the selected entry's parameters and the actions on it."""
+    """A thumbnail list of a `Gallery` model plus the selected entry's parameters and the actions on it.
+
+    The list follows the model's events; the buttons change the model (ratings) or ask for an action (signals).
+    """
 
     use_as_reference = Signal(object)  # GalleryEntry
     save_requested = Signal(object)  # GalleryEntry
@@ -43,9 +46,9 @@ class GalleryPanel(QWidget):
     compare_requested = Signal(object, object)  # GalleryEntry, GalleryEntry
     rating_changed = Signal(object)  # GalleryEntry
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, gallery: Gallery | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.entries: list[GalleryEntry] = []
+        self.gallery = gallery if gallery is not None else Gallery()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -68,6 +71,11 @@ class GalleryPanel(QWidget):
         layout.addWidget(splitter, 1)
         layout.addLayout(self._build_buttons())
         self._selection_changed()
+        self.gallery.added.connect(self._added)
+        self.gallery.changed.connect(self._entry_changed)
+        self.gallery.rated.connect(self.rating_changed.emit)
+        self.gallery.reset.connect(self._reset)
+        self._added(list(self.gallery.entries))
 
     def _build_buttons(self) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -96,10 +104,16 @@ class GalleryPanel(QWidget):
         return row
 
     # Entries -------------------------------------------------------------------------------------
+    @property
+    def entries(self) -> list[GalleryEntry]:
+        return self.gallery.entries
+
     def add_entries(self, entries: list[GalleryEntry]) -> None:
-        """Append results (newest first in the list) and select the first of them."""
+        """Append results to the model (shown newest first) and select the first of them."""
+        self.gallery.add(entries)
+
+    def _added(self, entries: list[GalleryEntry]) -> None:
         for entry in entries:
-            self.entries.append(entry)
             item = QListWidgetItem(_thumbnail(entry), f"#{entry.entry_id}")
             item.setData(Qt.ItemDataRole.UserRole, entry.entry_id)
             item.setToolTip(entry.describe())
@@ -107,6 +121,20 @@ class GalleryPanel(QWidget):
         if entries:
             self.list.clearSelection()
             self.list.setCurrentRow(len(entries) - 1)
+
+    def _reset(self, entries: list[GalleryEntry]) -> None:
+        self.list.clear()
+        self._added(entries)
+        self.list.clearSelection()
+        self._selection_changed()
+
+    def _entry_changed(self, entry: GalleryEntry) -> None:
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            if item.data(Qt.ItemDataRole.UserRole) == entry.entry_id:
+                item.setIcon(_thumbnail(entry))
+                item.setToolTip(entry.describe())
+        self._selection_changed()
 
     def selected_entries(self) -> list[GalleryEntry]:
         ids = {item.data(Qt.ItemDataRole.UserRole) for item in self.list.selectedItems()}
@@ -123,13 +151,7 @@ class GalleryPanel(QWidget):
 
     def set_rating(self, entry: GalleryEntry, rating: str | None) -> None:
         """Star, reject or clear (None) an entry's rating; the same rating twice clears it."""
-        entry.rating = None if entry.rating == rating else rating
-        for row in range(self.list.count()):
-            item = self.list.item(row)
-            if item.data(Qt.ItemDataRole.UserRole) == entry.entry_id:
-                item.setIcon(_thumbnail(entry))
-        self._selection_changed()
-        self.rating_changed.emit(entry)
+        self.gallery.set_rating(entry, rating)
 
     # Slots ---------------------------------------------------------------------------------------
     def _selection_changed(self) -> None:

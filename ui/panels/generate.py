@@ -33,7 +33,7 @@ from studio.engine.request import MAX_BATCH, MAX_GUIDANCE, MAX_SIZE, MAX_STEPS, 
 from ui.images import rgb_to_pixmap
 from ui.message_bar import MessageBar
 from ui.panels.control_table import ControlTable
-from ui.panels.generation_state import GenerationSettings
+from studio.app.generation_settings import GenerationSettings
 from ui.panels.live import LiveControls
 from ui.undo import PanelFieldsStep
 

@@ -30,7 +30,7 @@ from ui.history_session import HistorySession
 from ui.images import rgb_to_pixmap
 from ui.panels.history_compare import RevisionCompareDialog
 from ui.panels.history_feedback import FeedbackBox
-from ui.panels.history_model import (
+from studio.app.history_model import (
     KIND_FILTERS, GenerationDetails, Timeline, TimelineRow, load_comparison, load_generation, load_timeline,
 )
 

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui.images import rgb_to_pixmap
-from ui.panels.history_model import RESULT_SIDE, GenerationDetails
+from studio.app.history_model import RESULT_SIDE, GenerationDetails
 
 STARS = 5
 

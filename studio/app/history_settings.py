@@ -10,29 +10,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from ui.panels.generation_state import GenerationSettings
-
-_FIELD_TYPES: dict[str, tuple[type, ...]] = {
-    "model": (str, type(None)),
-    "prompt": (str,),
-    "negative_prompt": (str,),
-    "width": (int,),
-    "height": (int,),
-    "steps": (int,),
-    "guidance_scale": (int, float),
-    "seed": (int, type(None)),
-    "scheduler": (str,),
-    "batch_size": (int,),
-}
-_CONTROL_TYPES: dict[str, tuple[type, ...]] = {
-    "enabled": (bool,), "weight": (int, float), "start": (int, float), "end": (int, float), "mode": (str,),
-}
+from studio.app.generation_settings import CONTROL_FIELD_TYPES, FIELD_TYPES, GenerationSettings
 
 
 def settings_fields(settings: GenerationSettings) -> dict[str, Any]:
     """{field: JSON value} of every setting."""
-    fields = {name: getattr(settings, name) for name in _FIELD_TYPES}
-    fields["controls"] = {kind: {key: getattr(control, key) for key in _CONTROL_TYPES}
+    fields = {name: getattr(settings, name) for name in FIELD_TYPES}
+    fields["controls"] = {kind: {key: getattr(control, key) for key in CONTROL_FIELD_TYPES}
                           for kind, control in settings.controls.items()}
     return fields
 
@@ -44,7 +28,7 @@ def _fits(value: Any, types: tuple[type, ...]) -> bool:
 def settings_with_fields(base: GenerationSettings, fields: dict[str, Any]) -> GenerationSettings:
     """`base` with the recorded `fields` applied (unknown fields and wrong types are left out)."""
     changes = {name: value for name, value in fields.items()
-               if name in _FIELD_TYPES and _fits(value, _FIELD_TYPES[name])}
+               if name in FIELD_TYPES and _fits(value, FIELD_TYPES[name])}
     settings = dataclasses.replace(base.copy(), **changes)
     recorded = fields.get("controls")
     if isinstance(recorded, dict):
@@ -53,7 +37,7 @@ def settings_with_fields(base: GenerationSettings, fields: dict[str, Any]) -> Ge
             if not isinstance(values, dict):
                 continue
             known = {key: value for key, value in values.items()
-                     if key in _CONTROL_TYPES and _fits(value, _CONTROL_TYPES[key])}
+                     if key in CONTROL_FIELD_TYPES and _fits(value, CONTROL_FIELD_TYPES[key])}
             settings.controls[kind] = dataclasses.replace(control, **known)
     return settings
 

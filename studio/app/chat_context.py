@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from studio.assistant.prompting import Message, settings_line
-from ui.panels.generation_state import GenerationSettings
+from studio.app.generation_settings import GenerationSettings
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ GUI thread.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 import sqlite3
@@ -20,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from studio.app.gallery import GalleryEntry
+from studio.app.gallery_store import load_gallery
 from studio.document import Document
 from studio.history import events as ev
 from studio.history.errors import HistoryError
@@ -33,11 +36,13 @@ _names = itertools.count(1)
 
 @dataclass(frozen=True)
 class DocumentRead:
-    """A document rebuilt from a store at `revision`, with the generation settings recorded up to there."""
+    """A document rebuilt from a store at `revision`, with the generation settings recorded up to there and
+    (when the file was opened) its gallery: the results of every generation logged in it."""
 
     document: Document
     settings: dict[str, Any]
     revision: int
+    gallery: tuple[GalleryEntry, ...] | None = None  # None: not read (restore, branch switch keep the gallery)
 
 
 @dataclass(frozen=True)
@@ -91,11 +96,12 @@ def read_branch_head(store: HistoryStore, name: str) -> DocumentRead:
 
 
 def open_document(path: Path) -> tuple[HistoryStore, DocumentRead]:
-    """Open the store at `path` for logging and read its newest revision; a bad file raises a StudioError and
-    is left as it was."""
+    """Open the store at `path` for logging and read its newest revision and its gallery; a bad file raises a
+    StudioError and is left as it was."""
     store = HistoryStore.open(path)
     try:
-        return store, read_document(store)
+        read = read_document(store)
+        return store, dataclasses.replace(read, gallery=tuple(load_gallery(store)))
     except BaseException:
         store.close()
         raise

@@ -10,7 +10,7 @@
   have let go (see `ui.generate.live`).
 
 `EngineClient` is the part the window uses; tests of panels and controllers pass a scripted fake
-(`tests/fakes/engine_client.py`) and run without diffusers.
+(`tests/ui/fake_engine.py`) and run without diffusers.
 """
 
 from __future__ import annotations

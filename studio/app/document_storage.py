@@ -1,11 +1,11 @@
 """The one place where `.studio` documents are created, opened, copied and removed.
 
 A `.studio` file is the document's history store (`studio.history`). Every edit is logged into it while the
-designer works (`ui.history_recorder`), so there is no separate "save" of the content: an untitled document
+designer works (`ui.history.recorder`), so there is no separate "save" of the content: an untitled document
 logs into an autosave file in the user's data folder, Save As copies that store to the chosen path (SQLite
 backup) and logging goes on in the copy, Open shows the newest revision of a store.
 
-Everything here touches SQLite or the disk: it runs on the history thread (`ui.history_session`), never on the
+Everything here touches SQLite or the disk: it runs on the history thread (`ui.history.session`), never on the
 GUI thread.
 """
 

@@ -47,10 +47,10 @@ def _time_strokes(document, strokes: list, *, flush=None) -> list[float]:
 
 def _stroke_costs(app, size: int, count: int, folder: Path) -> None:
     from studio.document import Document
-    from ui.history_recorder import HistoryRecorder
-    from ui.history_session import HistorySession
-    from ui.panels.gallery import GalleryPanel
-    from ui.panels.generate import GeneratePanel
+    from ui.history.recorder import HistoryRecorder
+    from ui.history.session import HistorySession
+    from ui.gallery.panel import GalleryPanel
+    from ui.generate.panel import GeneratePanel
 
     rng = np.random.default_rng(size)
     strokes = [_stroke_points(rng, size) for _ in range(count)]

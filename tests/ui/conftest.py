@@ -24,7 +24,7 @@ def qsettings(tmp_path: Path) -> QSettings:
 @pytest.fixture
 def make_window(qtbot, qsettings, app_paths, monkeypatch):
     """Build MainWindows on temporary settings; closing never blocks on the 'unsaved changes' question."""
-    from ui.main_window import MainWindow
+    from ui.shell.main_window import MainWindow
 
     monkeypatch.setattr(QMessageBox, "question", lambda *args, **kwargs: QMessageBox.StandardButton.Discard)
     windows = []

@@ -3,7 +3,7 @@
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QLabel
 
-from ui.main_window import MainWindow
+from ui.shell.main_window import MainWindow
 
 
 def test_main_window_opens_with_panels_and_menus(window):

@@ -10,11 +10,11 @@ from PySide6.QtWidgets import QFileDialog
 
 from studio.assistant.prompting import build_prompt
 from studio.app.chat_context import PastTurn, context_line, conversation
-from ui.chat_settings import ChatSettings
-from ui.panels.chat import ChatPanel
-from ui.panels.chat_bubbles import ReplyBubble
-from ui.panels.chat_chips import Chip, split_reply
-from ui.panels.chat_model_choice import BUILT_IN_LABEL, ModelChoice
+from ui.chat.settings import ChatSettings
+from ui.chat.panel import ChatPanel
+from ui.chat.bubbles import ReplyBubble
+from ui.chat.chips import Chip, split_reply
+from ui.chat.model_choice import BUILT_IN_LABEL, ModelChoice
 from studio.app.generation_settings import GenerationSettings
 
 RAW = " The height is [Calculator(1080 * 5 / 4) → 1350] 1350 pixels.\nPrompt: a red fox\nSize: 1080 x 1352"

@@ -33,9 +33,9 @@ from studio.history import events as ev
 from studio.app.gallery import Gallery, GalleryEntry
 from studio.history.record import CapturedChange, capture_change, generation_event_for, snapshot_document
 from studio.app.history_images import Preview, capture_preview, preview_thumbnail
-from ui.history_session import HistorySession
+from ui.history.session import HistorySession
 from studio.app.history_settings import settings_fields, settings_with_fields
-from ui.panels.generate import GeneratePanel
+from ui.generate.panel import GeneratePanel
 
 PROPERTY_DELAY_MS = 500
 RASTER_LAYERS = ("edge", "depth")

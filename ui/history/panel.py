@@ -26,10 +26,10 @@ from PySide6.QtWidgets import (
 )
 
 from studio.history import events as ev
-from ui.history_session import HistorySession
-from ui.images import rgb_to_pixmap
-from ui.panels.history_compare import RevisionCompareDialog
-from ui.panels.history_feedback import FeedbackBox
+from ui.history.session import HistorySession
+from ui.common.images import rgb_to_pixmap
+from ui.history.compare import RevisionCompareDialog
+from ui.history.feedback import FeedbackBox
 from studio.app.history_model import (
     KIND_FILTERS, GenerationDetails, Timeline, TimelineRow, load_comparison, load_generation, load_timeline,
 )

@@ -6,7 +6,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QGridLayout, QLabel, QWidget
 
-from ui.images import rgb_to_pixmap
+from ui.common.images import rgb_to_pixmap
 
 
 class RevisionCompareDialog(QDialog):

@@ -12,7 +12,7 @@ from PySide6.QtGui import QPixmap, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from studio.engine.live import LiveSettings
-from ui.images import rgb_to_pixmap
+from ui.common.images import rgb_to_pixmap
 
 
 def live_tooltip(settings: LiveSettings) -> str:

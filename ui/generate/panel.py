@@ -30,12 +30,12 @@ from PySide6.QtWidgets import (
 
 from studio.document.history import UndoHistory
 from studio.engine.request import MAX_BATCH, MAX_GUIDANCE, MAX_SIZE, MAX_STEPS, MIN_SIZE, SCHEDULERS
-from ui.images import rgb_to_pixmap
-from ui.message_bar import MessageBar
-from ui.panels.control_table import ControlTable
+from ui.common.images import rgb_to_pixmap
+from ui.common.message_bar import MessageBar
+from ui.generate.control_table import ControlTable
 from studio.app.generation_settings import GenerationSettings
-from ui.panels.live import LiveControls
-from ui.undo import PanelFieldsStep
+from ui.generate.live_panel import LiveControls
+from ui.document.undo import PanelFieldsStep
 
 SCHEDULER_LABELS = {
     "unipc": "UniPC",

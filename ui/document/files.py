@@ -1,9 +1,9 @@
 """File commands of the window: new, open, save, save as, recent files, restore and branches, import, exports.
 
 A `.studio` file is the document's history store and every edit is logged into it as it is made
-(`ui.history_recorder`), so nothing waits for a "save": an untitled document logs into an autosave file, Save As
+(`ui.history.recorder`), so nothing waits for a "save": an untitled document logs into an autosave file, Save As
 copies that history to a chosen path and logging continues there, Open shows the newest revision of a file.
-All disk and SQLite work runs on the history thread (`ui.history_session`, `studio.app.document_storage`). Errors appear
+All disk and SQLite work runs on the history thread (`ui.history.session`, `studio.app.document_storage`). Errors appear
 in the window's non-modal message bar (`MainWindow.report_error`), and nothing is lost: a failed Save As keeps
 the document, its autosave and its path.
 """
@@ -28,11 +28,11 @@ from studio.imageio import encode_png
 from ui.dialogs.new_document import NewDocumentDialog
 from studio.app.document_storage import DocumentRead
 from studio.app.errors import describe_error
-from ui.history_session import DocumentLog
-from ui.images import qimage_to_rgb
+from ui.history.session import DocumentLog
+from ui.common.images import qimage_to_rgb
 
 if TYPE_CHECKING:
-    from ui.main_window import MainWindow
+    from ui.shell.main_window import MainWindow
 
 STUDIO_FILTER = "ControlNet Studio documents (*.studio)"
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff)"

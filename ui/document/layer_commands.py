@@ -10,7 +10,7 @@ from studio.document.picture_import import edges_from_picture
 from ui.dialogs.canny import CannyDialog
 
 if TYPE_CHECKING:
-    from ui.main_window import MainWindow
+    from ui.shell.main_window import MainWindow
 
 
 class LayerCommands(QObject):

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.images import rgb_to_pixmap
+from ui.common.images import rgb_to_pixmap
 from studio.app.history_model import RESULT_SIDE, GenerationDetails
 
 STARS = 5

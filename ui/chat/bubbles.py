@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.panels.chat_chips import (
+from ui.chat.chips import (
     Chip,
     ChipPainter,
     insert_chip,

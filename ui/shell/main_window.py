@@ -18,27 +18,27 @@ from studio.engine.service import EngineClient, EngineService
 from studio.app.paths import AppPaths
 from ui.canvas.tool_options import ToolOptionsBar
 from ui.canvas.view import CanvasView
-from ui.chat_controller import ChatController
+from ui.chat.controller import ChatController
 from ui.dialogs.models_guide import ModelsGuideDialog
-from ui.files import DocumentFiles
-from ui.generation import GenerationController
-from ui.history_recorder import HistoryRecorder
-from ui.history_recovery import offer_recovery
-from ui.history_session import HistorySession
-from ui.layer_commands import LayerCommands
-from ui.live import LiveController
-from ui.menus import build_menus
-from ui.message_bar import MessageBar
-from ui.panels.chat import ChatPanel
-from ui.panels.gallery import GalleryPanel
-from ui.panels.generate import GeneratePanel
-from ui.panels.history import HistoryPanel
-from ui.panels.layers import LayersPanel
-from ui.panels.live import LivePreviewPanel
-from ui.settings import AppSettings, default_settings
-from ui.tool_actions import install_tools
-from ui.undo import UndoActions
-from ui.workers import JobRunner
+from ui.document.files import DocumentFiles
+from ui.generate.controller import GenerationController
+from ui.history.recorder import HistoryRecorder
+from ui.history.recovery import offer_recovery
+from ui.history.session import HistorySession
+from ui.document.layer_commands import LayerCommands
+from ui.generate.live import LiveController
+from ui.shell.menus import build_menus
+from ui.common.message_bar import MessageBar
+from ui.chat.panel import ChatPanel
+from ui.gallery.panel import GalleryPanel
+from ui.generate.panel import GeneratePanel
+from ui.history.panel import HistoryPanel
+from ui.document.layers_panel import LayersPanel
+from ui.generate.live_panel import LivePreviewPanel
+from ui.common.settings import AppSettings, default_settings
+from ui.canvas.tool_actions import install_tools
+from ui.document.undo import UndoActions
+from ui.common.workers import JobRunner
 
 APP_TITLE = "ControlNet Studio"
 DOCK_AREAS = {

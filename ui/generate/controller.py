@@ -29,11 +29,11 @@ from studio.engine.service import EngineClient
 from studio.engine.settings import ModelSettings
 from studio.errors import StudioError
 from ui.dialogs.compare import CompareDialog
-from ui.workers import JobHandle
+from ui.common.workers import JobHandle
 
 if TYPE_CHECKING:
     from studio.document import Document
-    from ui.main_window import MainWindow
+    from ui.shell.main_window import MainWindow
 
 def control_images(document: "Document", settings: GenerationSettings) -> tuple[dict[str, np.ndarray], list[str]]:
     """The control maps of the enabled layers that have content, and the labels of enabled but empty layers.

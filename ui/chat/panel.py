@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.message_bar import MessageBar
-from ui.panels.chat_bubbles import ReplyBubble, UserBubble
-from ui.panels.chat_model_choice import ModelChoice
+from ui.common.message_bar import MessageBar
+from ui.chat.bubbles import ReplyBubble, UserBubble
+from ui.chat.model_choice import ModelChoice
 
 HINT = ("Ask for a prompt (\"a poster of a red fox, watercolor\"), a size (\"make it 4:5 at 1080 wide\") or a date "
         "(\"what date is it in 10 days?\"). The assistant sees the current prompt and size.")

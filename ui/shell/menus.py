@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QMenu, QToolButton
 from studio.document.pose_templates import template_names
 
 if TYPE_CHECKING:
-    from ui.main_window import MainWindow
+    from ui.shell.main_window import MainWindow
 
 
 def _action(

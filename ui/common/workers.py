@@ -13,7 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool
 
-from ui.bridge import JobBridge
+from ui.common.bridge import JobBridge
 
 JobFunction = Callable[[Callable[[Any], None], threading.Event], Any]
 

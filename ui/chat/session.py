@@ -28,7 +28,7 @@ from studio.assistant.prompting import Message
 from studio.assistant.reply import Reply
 from studio.assistant.runtime import StreamPiece
 from studio.errors import StudioError
-from ui.workers import JobHandle, JobRunner
+from ui.common.workers import JobHandle, JobRunner
 
 MAX_NEW_TOKENS = 96
 

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.app.gallery import Gallery, GalleryEntry
-from ui.images import rgb_to_pixmap
+from ui.common.images import rgb_to_pixmap
 
 THUMB_SIZE = 128
 RATING_COLORS = {"starred": QColor("#f2c94c"), "rejected": QColor("#eb5757")}

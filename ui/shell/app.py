@@ -11,8 +11,8 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
-from ui.main_window import MainWindow
-from ui.theme import apply_dark_theme
+from ui.shell.main_window import MainWindow
+from ui.shell.theme import apply_dark_theme
 
 
 def run(argv: list[str] | None = None) -> int:

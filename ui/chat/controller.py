@@ -19,13 +19,13 @@ from studio.assistant.prompting import Message
 from studio.assistant.reply import Reply
 from studio.assistant.runtime import StreamPiece
 from studio.app.chat_context import PastTurn, conversation
-from ui.chat_session import ChatSession, model_label
-from ui.chat_settings import ChatSettings
-from ui.panels.chat import ChatPanel
-from ui.panels.chat_bubbles import ReplyBubble
+from ui.chat.session import ChatSession, model_label
+from ui.chat.settings import ChatSettings
+from ui.chat.panel import ChatPanel
+from ui.chat.bubbles import ReplyBubble
 
 if TYPE_CHECKING:
-    from ui.main_window import MainWindow
+    from ui.shell.main_window import MainWindow
 
 
 @dataclass

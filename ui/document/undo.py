@@ -16,7 +16,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from studio.document.history import HistoryEvent, UndoHistory, UndoStep
 
 if TYPE_CHECKING:
-    from ui.panels.generate import GeneratePanel
+    from ui.generate.panel import GeneratePanel
     from studio.app.generation_settings import GenerationSettings
 
 

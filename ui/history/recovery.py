@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QMessageBox
 from studio.app.document_storage import StoreSummary
 
 if TYPE_CHECKING:
-    from ui.main_window import MainWindow
+    from ui.shell.main_window import MainWindow
 
 
 def recovery_question(summary: StoreSummary) -> str:

@@ -29,11 +29,11 @@ from studio.engine.live import LiveFrame, LiveRenderer
 from studio.engine.pipeline import GenerationResult
 from studio.engine.request import GenerationRequest
 from studio.engine.service import DraftEngine
-from ui.generation import control_images
-from ui.panels.live import LivePreviewPanel
+from ui.generate.controller import control_images
+from ui.generate.live_panel import LivePreviewPanel
 
 if TYPE_CHECKING:
-    from ui.main_window import MainWindow
+    from ui.shell.main_window import MainWindow
 
 CONTROL_LAYERS = ("edge", "pose", "depth")
 JOIN_TIMEOUT_S = 30.0

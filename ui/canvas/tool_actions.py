@@ -10,7 +10,7 @@ from ui.canvas.tools.brush import EdgeBrushTool, EraserTool, LineTool
 from ui.canvas.tools.depth import DepthBrushTool, FillTool, GradientTool
 from ui.canvas.tools.pose import PoseTool
 from ui.canvas.view import CanvasView
-from ui.icons import tool_icon
+from ui.common.icons import tool_icon
 
 TOOL_CLASSES: tuple[type[Tool], ...] = (
     EdgeBrushTool, EraserTool, LineTool, DepthBrushTool, GradientTool, FillTool, PoseTool,

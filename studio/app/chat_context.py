@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from studio.assistant.prompting import Message, settings_line
 from studio.app.generation_settings import GenerationSettings
+from studio.assistant.prompting import Message, settings_line
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from studio.app.history_images import state_composite
 from studio.history import events as ev
 from studio.history.reads import Event
 from studio.history.store import HistoryStore
-from studio.app.history_images import state_composite
 
 TIMELINE_LIMIT = 400  # newest revisions listed (older ones are reached by filtering or searching)
 RESULT_SIDE = 96

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from studio.engine.metadata import read_png_metadata
 from studio.app.generation_settings import GenerationSettings
+from studio.engine.metadata import read_png_metadata
 
 WAIT_MS = 60_000
 

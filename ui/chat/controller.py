@@ -15,17 +15,19 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
+from studio.app.chat_context import PastTurn, conversation
 from studio.assistant.prompting import Message
 from studio.assistant.reply import Reply
 from studio.assistant.runtime import StreamPiece
-from studio.app.chat_context import PastTurn, conversation
+from ui.chat.bubbles import ReplyBubble
+from ui.chat.panel import ChatPanel
 from ui.chat.session import ChatSession, model_label
 from ui.chat.settings import ChatSettings
-from ui.chat.panel import ChatPanel
-from ui.chat.bubbles import ReplyBubble
 
 if TYPE_CHECKING:
-    from ui.shell.main_window import MainWindow
+    from ui.common.context import AppContext
+    from ui.generate.controller import GenerationController
+    from ui.history.recorder import HistoryRecorder
 
 
 @dataclass
@@ -53,11 +55,15 @@ class ChatController(QObject):
 
     turn_finished = Signal(int)  # index of the turn whose reply ended (done, stopped or failed)
 
-    def __init__(self, window: "MainWindow", panel: ChatPanel) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, context: "AppContext", *, panel: ChatPanel, generation: "GenerationController",
+                 recorder: "HistoryRecorder") -> None:
+        super().__init__(context)
+        self.context = context
         self.panel = panel
-        self.settings = ChatSettings(window.app_settings.qsettings)
+        self.generation = generation
+        self.generate_panel = generation.panel
+        self.recorder = recorder
+        self.settings = ChatSettings(context.app_settings.qsettings)
         self.session = ChatSession(self, model_path=self.settings.model_path())
         self.turns: list[ChatTurn] = []
         self._active: ChatTurn | None = None
@@ -84,7 +90,7 @@ class ChatController(QObject):
         if not text or self.session.busy:
             return False
         past = [PastTurn(turn.message, turn.raw) for turn in self.turns if turn.state == "done" and turn.raw.strip()]
-        messages = conversation(past, settings=self.window.generate_panel.settings(), message=text)
+        messages = conversation(past, settings=self.generate_panel.settings(), message=text)
         self.panel.message_bar.dismiss()
         self.panel.add_user_message(text)
         turn = ChatTurn(message=text, bubble=self.panel.add_reply(), context=messages)
@@ -141,15 +147,15 @@ class ChatController(QObject):
         fields = turn.reply.fields if turn.reply is not None else None
         if fields is None:
             return False
-        self.window.generate_panel.apply_fields(prompt=fields.prompt, negative=fields.negative or None,
+        self.generate_panel.apply_fields(prompt=fields.prompt, negative=fields.negative or None,
                                                 width=fields.width, height=fields.height)
         turn.bubble.mark_applied()
         if not turn.applied:
             turn.applied = True
             self._log(turn)
-        self.window.show_status("The assistant's prompt is in the Generate panel (Undo takes it back).")
+        self.context.show_status("The assistant's prompt is in the Generate panel (Undo takes it back).")
         if generate:
-            self.window.generation.generate()
+            self.generation.generate()
         return True
 
     # Model ---------------------------------------------------------------------------------------
@@ -167,7 +173,7 @@ class ChatController(QObject):
     # History ---------------------------------------------------------------------------------------
     def _log(self, turn: ChatTurn) -> None:
         """Log the turn into the document's history file (on the history thread; the GUI does not wait)."""
-        self.window.recorder.log_chat_turn(message=turn.message, reply=turn.raw, tool_calls=turn.tool_calls(),
+        self.recorder.log_chat_turn(message=turn.message, reply=turn.raw, tool_calls=turn.tool_calls(),
                                            applied=turn.applied)
 
     def shutdown(self, msecs: int = 10_000) -> bool:

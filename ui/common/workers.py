@@ -1,8 +1,12 @@
-"""Run core jobs (generation, model loading, demo set-up) off the GUI thread.
+"""Run core jobs (generation, model loading, demo set-up) off the GUI thread, and the one way back to it.
 
 A job is a plain function `fn(report, cancel) -> result`: `report(message)` sends a progress message to the
 GUI thread and `cancel` is a `threading.Event` the job checks. Jobs run one at a time, in order, on a
 dedicated thread pool, so two generations never compete for the same model.
+
+Back to the GUI thread there is one route, Qt's queued signals to an object that lives in the GUI thread: a
+job's `JobBridge` (its progress and outcome) and `GuiCalls.post(fn)` (any callable, from any thread; the
+history thread's callbacks use it). Widgets are only ever touched on the GUI thread.
 """
 
 from __future__ import annotations
@@ -11,11 +15,34 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool
-
-from ui.common.bridge import JobBridge
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 JobFunction = Callable[[Callable[[Any], None], threading.Event], Any]
+
+
+class JobBridge(QObject):
+    """Signals of one job: `progress(message)`, then exactly one of `finished(result)` or `failed(error)`.
+    It lives in the GUI thread, so Qt queues every emission from the worker and the slots run on the GUI thread."""
+
+    progress = Signal(object)
+    finished = Signal(object)
+    failed = Signal(object)
+
+
+class GuiCalls(QObject):
+    """Runs callables on the GUI thread: `post(fn)` from any thread queues `fn()` there, in posting order."""
+
+    _call = Signal(object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._call.connect(lambda callback: callback())
+
+    def post(self, callback: Callable[[], None]) -> None:
+        try:
+            self._call.emit(callback)
+        except RuntimeError:  # the owner is gone (the window closed); nobody is left to tell
+            pass
 
 
 class _Runnable(QRunnable):

@@ -12,48 +12,83 @@ from __future__ import annotations
 
 from concurrent.futures import Future
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
-from PySide6.QtCore import QLockFile, QObject, QRectF
-from PySide6.QtGui import QImage, QPainter
+from PySide6.QtCore import QLockFile, QObject, QRectF, Signal
+from PySide6.QtGui import QImage, QKeySequence, QPainter
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from studio.app.document_storage import DocumentRead
+from studio.app.errors import describe_error
 from studio.document import Document, DocumentError
 from studio.document.document import CONTROL_KINDS
 from studio.document.openpose_json import dumps_openpose
 from studio.document.picture_import import set_reference_picture
 from studio.errors import StudioError
 from studio.imageio import encode_png
-from ui.dialogs.new_document import NewDocumentDialog
-from studio.app.document_storage import DocumentRead
-from studio.app.errors import describe_error
-from ui.history.session import DocumentLog
+from ui.common.commands import Command
 from ui.common.images import qimage_to_rgb
+from ui.dialogs.new_document import NewDocumentDialog
+from ui.history.session import DocumentLog
 
 if TYPE_CHECKING:
-    from ui.shell.main_window import MainWindow
+    from studio.app.gallery import GalleryEntry
+    from ui.canvas.view import CanvasView
+    from ui.common.context import AppContext
+    from ui.gallery.panel import GalleryPanel
+    from ui.history.recorder import HistoryRecorder
+    from ui.history.session import HistorySession
 
 STUDIO_FILTER = "ControlNet Studio documents (*.studio)"
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff)"
 
 
 class DocumentFiles(QObject):
-    """Owns the current file path and the modified flag (an untitled document with edits) of the window."""
+    """Owns the current file path and the modified flag (an untitled document with edits) of the window.
 
-    def __init__(self, window: "MainWindow") -> None:
-        super().__init__(window)
-        self.window = window
+    `save_result(entry)` saves a gallery result (Export Image with one result selected).
+    """
+
+    path_changed = Signal(object)  # Path or None: the file the document is in now
+    modified_changed = Signal(bool)  # an untitled document has edits (or not any more)
+    recent_changed = Signal()  # the recent files list changed
+
+    def __init__(self, context: "AppContext", *, history: "HistorySession", recorder: "HistoryRecorder",
+                 view: "CanvasView", gallery_panel: "GalleryPanel",
+                 save_result: Callable[["GalleryEntry"], None]) -> None:
+        super().__init__(context)
+        self.context = context
+        self.history = history
+        self.recorder = recorder
+        self.view = view
+        self.gallery_panel = gallery_panel
+        self.save_result = save_result
         self.path: Path | None = None
         self.modified = False
         self._unsubscribe = None
 
+    def commands(self) -> list[Command]:
+        """The File menu's document commands (the shell adds Open Recent after Open, and Quit)."""
+        return [
+            Command("new", "File", "&New…", self.new, shortcut=QKeySequence.StandardKey.New),
+            Command("open", "File", "&Open…", self.open_dialog, shortcut=QKeySequence.StandardKey.Open),
+            Command("save", "File", "&Save", self.save, shortcut=QKeySequence.StandardKey.Save, separator=True),
+            Command("save_as", "File", "Save &As…", self.save_as, shortcut="Ctrl+Shift+S"),
+            Command("import_image", "File", "&Import Reference Image…", self.import_image_dialog, shortcut="Ctrl+I",
+                    tip="Put a picture on the reference layer for tracing", separator=True),
+            Command("export_maps", "File", "Export &Control Maps…", self.export_control_maps_dialog,
+                    shortcut="Ctrl+Shift+E", tip="Write the edge, pose and depth maps as PNG files"),
+            Command("export_image", "File", "&Export Image…", self.export_image_dialog, shortcut="Ctrl+E",
+                    tip="Save the selected result with its parameters, or the canvas"),
+        ]
+
     def watch_new(self, document: Document) -> None:
         """Show `document` as a new untitled document, logged into a fresh autosave file."""
         self._show(document, path=None)
-        self.window.gallery.replace([])
-        self.window.history.start_untitled(document.copy(),
-                                           settings=self.window.recorder.current_fields())
+        self.context.gallery.replace([])
+        self.history.start_untitled(document.copy(),
+                                           settings=self.recorder.current_fields())
 
     def _watch(self, document: Document) -> None:
         """Track edits of `document`: an untitled document with edits asks before it is closed."""
@@ -67,7 +102,7 @@ class DocumentFiles(QObject):
 
     def _set_modified(self, modified: bool) -> None:
         self.modified = modified
-        self.window.setWindowModified(modified)
+        self.modified_changed.emit(modified)
 
     # New / open / save ---------------------------------------------------------------------------
     def new(self, width: int | None = None, height: int | None = None) -> bool:
@@ -75,14 +110,14 @@ class DocumentFiles(QObject):
         if not self.confirm_discard():
             return False
         if width is None or height is None:
-            dialog = NewDocumentDialog(self.window)
+            dialog = NewDocumentDialog(self.context.widget)
             if not dialog.exec():
                 return False
             width, height = dialog.size()
         try:
             document = Document(width, height)
         except DocumentError as exc:
-            self.window.report_error(str(exc), title="New document")
+            self.context.report_error(str(exc), title="New document")
             return False
         self.watch_new(document)
         return True
@@ -91,7 +126,7 @@ class DocumentFiles(QObject):
         if not self.confirm_discard():
             return
         name, _ = QFileDialog.getOpenFileName(
-            self.window, "Open document", str(self.window.app_settings.last_folder()), STUDIO_FILTER
+            self.context.widget, "Open document", str(self.context.app_settings.last_folder()), STUDIO_FILTER
         )
         if name:
             self.open_path(Path(name), confirm=False)
@@ -102,32 +137,32 @@ class DocumentFiles(QObject):
         if confirm and not self.confirm_discard():
             return None
         path = Path(path)
-        return self.window.history.open_file(path, done=self._opened,
+        return self.history.open_file(path, done=self._opened,
                                              failed=lambda error: self._failed(error, title="Open document"))
 
     def _opened(self, log: DocumentLog, read: DocumentRead) -> None:
         self.show_read(read, path=log.path)
-        self.window.history.activate(log)
+        self.history.activate(log)
         self._remember(log.path)
-        self.window.show_status(f"Opened {log.path.name}")
+        self.context.show_status(f"Opened {log.path.name}")
 
     def recover(self, path: Path, lock: QLockFile) -> Future:
         """Show an autosave left behind by an app that did not close cleanly, as the untitled document."""
-        return self.window.history.open_file(path, autosave=True, lock=lock, done=self._recovered,
+        return self.history.open_file(path, autosave=True, lock=lock, done=self._recovered,
                                              failed=lambda error: self._failed(error, title="Recover document"))
 
     def _recovered(self, log: DocumentLog, read: DocumentRead) -> None:
         self.show_read(read, path=None, modified=True)
-        self.window.history.activate(log)
-        self.window.show_status("Recovered the untitled document")
+        self.history.activate(log)
+        self.context.show_status("Recovered the untitled document")
 
     def show_read(self, read: DocumentRead, *, path: Path | None, modified: bool = False) -> None:
         """Show a document read from the history (open, restore, branch switch) with its generation settings
         and, when it was opened, its gallery; its undo history starts empty."""
-        self.window.recorder.show_settings(read.settings)
+        self.recorder.show_settings(read.settings)
         self._show(read.document, path=path)
         if read.gallery is not None:
-            self.window.gallery.replace(list(read.gallery))
+            self.context.gallery.replace(list(read.gallery))
         self._set_modified(modified)
 
     def save(self) -> Future | None:
@@ -135,13 +170,13 @@ class DocumentFiles(QObject):
         An untitled document asks for a name (Save As)."""
         if self.path is None:
             return self.save_as()
-        self.window.recorder.flush()
+        self.recorder.flush()
         name = self.path.name
-        return self.window.history.flush(done=lambda: self.window.show_status(f"All changes are in {name}"))
+        return self.history.flush(done=lambda: self.context.show_status(f"All changes are in {name}"))
 
     def save_as(self) -> Future | None:
-        start = str(self.path or self.window.app_settings.last_folder() / "Untitled.studio")
-        name, _ = QFileDialog.getSaveFileName(self.window, "Save document as", start, STUDIO_FILTER)
+        start = str(self.path or self.context.app_settings.last_folder() / "Untitled.studio")
+        name, _ = QFileDialog.getSaveFileName(self.context.widget, "Save document as", start, STUDIO_FILTER)
         if not name:
             return None
         path = Path(name)
@@ -154,45 +189,45 @@ class DocumentFiles(QObject):
         document, its file and its path stay as they were and the message bar says why. `wait` blocks until
         done (used when closing)."""
         path = Path(path)
-        self.window.document.finish_strokes()
-        self.window.recorder.flush()
+        self.context.document.finish_strokes()
+        self.recorder.flush()
         fallback = None  # no autosave file (it could not be made): the new file starts from the document
-        if self.window.history.current is None:
-            fallback = (self.window.document.copy(), self.window.recorder.current_fields())
+        if self.history.current is None:
+            fallback = (self.context.document.copy(), self.recorder.current_fields())
         if wait:
-            future = self.window.history.save_as(path, done=None, failed=lambda _error: None, fallback=fallback)
+            future = self.history.save_as(path, done=None, failed=lambda _error: None, fallback=fallback)
             try:
                 self._saved(future.result())
             except Exception as exc:  # noqa: BLE001 - shown to the user; the caller reads the future
                 self._failed(exc, title="Save document")
             return future
-        return self.window.history.save_as(path, done=self._saved, fallback=fallback,
+        return self.history.save_as(path, done=self._saved, fallback=fallback,
                                            failed=lambda error: self._failed(error, title="Save document"))
 
     def _saved(self, log: DocumentLog) -> None:
         self.path = log.path
         self._set_modified(False)  # edits made while copying are logged into the new file
         self._remember(log.path)
-        self.window.update_title()
-        self.window.show_status(f"Saved {log.path.name}")
+        self.path_changed.emit(self.path)
+        self.context.show_status(f"Saved {log.path.name}")
 
     def _failed(self, error: BaseException, *, title: str) -> None:
-        self.window.report_error(describe_error(error, task=title), title=title)
+        self.context.report_error(describe_error(error, task=title), title=title)
 
     def confirm_discard(self) -> bool:
         """True when nothing would be lost (a named document is always saved), or the user saves the untitled
         document (and that worked) or drops it."""
-        if not self.modified or not self.window.isVisible():
+        if not self.modified or not self.context.widget.isVisible():
             return True
         answer = QMessageBox.question(
-            self.window,
+            self.context.widget,
             "Unsaved changes",
             "The document has no name yet. Save it first?",
             QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
         )
         if answer == QMessageBox.StandardButton.Save:
-            start = str(self.window.app_settings.last_folder() / "Untitled.studio")
-            name, _ = QFileDialog.getSaveFileName(self.window, "Save document as", start, STUDIO_FILTER)
+            start = str(self.context.app_settings.last_folder() / "Untitled.studio")
+            name, _ = QFileDialog.getSaveFileName(self.context.widget, "Save document as", start, STUDIO_FILTER)
             if not name:
                 return False
             return self.save_to(Path(name).with_suffix(".studio"), wait=True).exception() is None
@@ -200,50 +235,51 @@ class DocumentFiles(QObject):
 
     def _show(self, document: Document, *, path: Path | None) -> None:
         self.path = path
-        self.window.set_document(document)
+        self.context.set_document(document)
+        self.path_changed.emit(path)
         self._watch(document)
         self._set_modified(False)
 
     def _remember(self, path: Path) -> None:
-        self.window.app_settings.add_recent_file(path)
-        self.window.app_settings.set_last_folder(path.parent)
-        self.window.refresh_recent_menu()
+        self.context.app_settings.add_recent_file(path)
+        self.context.app_settings.set_last_folder(path.parent)
+        self.recent_changed.emit()
 
     # Restore and branches ------------------------------------------------------------------------
     def restore_revision(self, revision: int) -> Future:
         """Show the document as it was at `revision` and log a restore (a new branch; later revisions stay).
         The canvas's undo history starts again from the restored content."""
         self._finish_edits()
-        return self.window.history.read_revision(revision, done=self._restored)
+        return self.history.read_revision(revision, done=self._restored)
 
     def _restored(self, read: DocumentRead) -> None:
         self.show_read(read, path=self.path, modified=self.path is None)
-        self.window.history.restore(read.revision, failed=self._fork_failed)
-        self.window.show_status(f"Restored revision {read.revision} on a new branch")
+        self.history.restore(read.revision, failed=self._fork_failed)
+        self.context.show_status(f"Restored revision {read.revision} on a new branch")
 
     def switch_branch(self, name: str) -> Future:
         """Show the newest revision of branch `name` and log into that branch from now on."""
         self._finish_edits()
-        return self.window.history.read_branch(name, done=lambda read: self._switched(read, name))
+        return self.history.read_branch(name, done=lambda read: self._switched(read, name))
 
     def _switched(self, read: DocumentRead, name: str) -> None:
         self.show_read(read, path=self.path, modified=self.path is None)
-        self.window.history.switch_branch(name, failed=self._fork_failed)
-        self.window.show_status(f"Switched to branch {name}")
+        self.history.switch_branch(name, failed=self._fork_failed)
+        self.context.show_status(f"Switched to branch {name}")
 
     def _finish_edits(self) -> None:
-        self.window.document.finish_strokes()
-        self.window.recorder.flush()
+        self.context.document.finish_strokes()
+        self.recorder.flush()
 
     def _fork_failed(self, error: BaseException) -> None:
         """The canvas shows another revision but the file did not follow: log the canvas as it is."""
         self._failed(error, title="History")
-        self.window.recorder.log_snapshot()
+        self.recorder.log_snapshot()
 
     # Import / export -----------------------------------------------------------------------------
     def import_image_dialog(self) -> None:
         name, _ = QFileDialog.getOpenFileName(
-            self.window, "Import reference image", str(self.window.app_settings.last_folder()), IMAGE_FILTER
+            self.context.widget, "Import reference image", str(self.context.app_settings.last_folder()), IMAGE_FILTER
         )
         if name:
             self.import_image(Path(name))
@@ -251,23 +287,23 @@ class DocumentFiles(QObject):
     def import_image(self, path: Path) -> bool:
         """Put a picture on the reference layer (scaled to cover the canvas, centre cropped); one undo step."""
         try:
-            set_reference_picture(self.window.document, path)
+            set_reference_picture(self.context.document, path)
         except StudioError as exc:
-            self.window.report_error(str(exc), title="Import image")
+            self.context.report_error(str(exc), title="Import image")
             return False
-        self.window.app_settings.set_last_folder(Path(path).parent)
+        self.context.app_settings.set_last_folder(Path(path).parent)
         return True
 
     def export_control_maps_dialog(self) -> None:
         folder = QFileDialog.getExistingDirectory(
-            self.window, "Export control maps to folder", str(self.window.app_settings.last_folder())
+            self.context.widget, "Export control maps to folder", str(self.context.app_settings.last_folder())
         )
         if folder:
             self.export_control_maps(Path(folder))
 
     def export_control_maps(self, folder: Path) -> list[Path]:
         """Write edge.png, pose.png, depth.png (the exact ControlNet inputs) and pose.json into `folder`."""
-        document = self.window.document
+        document = self.context.document
         written: list[Path] = []
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -279,19 +315,19 @@ class DocumentFiles(QObject):
             (folder / "pose.json").write_text(pose, encoding="utf-8")
             written.append(folder / "pose.json")
         except (OSError, StudioError) as exc:
-            self.window.report_error(f"Could not export the control maps to {folder} ({exc}).", title="Export")
+            self.context.report_error(f"Could not export the control maps to {folder} ({exc}).", title="Export")
             return written
-        self.window.show_status(f"Exported {len(written)} files to {folder}")
+        self.context.show_status(f"Exported {len(written)} files to {folder}")
         return written
 
     def export_image_dialog(self) -> None:
         """Save the selected gallery result with its parameters, or else the canvas as seen."""
-        selected = self.window.gallery_panel.selected_entries()
+        selected = self.gallery_panel.selected_entries()
         if len(selected) == 1:
-            self.window.generation.save_entry_dialog(selected[0])
+            self.save_result(selected[0])
             return
         name, _ = QFileDialog.getSaveFileName(
-            self.window, "Export canvas image", str(self.window.app_settings.last_folder() / "canvas.png"),
+            self.context.widget, "Export canvas image", str(self.context.app_settings.last_folder() / "canvas.png"),
             "PNG images (*.png)",
         )
         if name:
@@ -302,18 +338,18 @@ class DocumentFiles(QObject):
         try:
             path.write_bytes(encode_png(self.render_canvas()))
         except OSError as exc:
-            self.window.report_error(f"Could not write {path} ({exc}).", title="Export image")
+            self.context.report_error(f"Could not write {path} ({exc}).", title="Export image")
             return False
         return True
 
     def render_canvas(self) -> np.ndarray:
         """The visible layers composited over black at document size, as HxWx3 RGB."""
-        document = self.window.document
+        document = self.context.document
         image = QImage(document.width, document.height, QImage.Format.Format_RGB32)
         image.fill(0)
         painter = QPainter(image)
-        with self.window.view.overlays_hidden():
+        with self.view.overlays_hidden():
             rect = QRectF(0, 0, document.width, document.height)
-            self.window.view.scene().render(painter, rect, rect)
+            self.view.scene().render(painter, rect, rect)
         painter.end()
         return qimage_to_rgb(image)

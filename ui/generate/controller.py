@@ -28,12 +28,16 @@ from studio.engine.request import GenerationRequest
 from studio.engine.service import EngineClient
 from studio.engine.settings import ModelSettings
 from studio.errors import StudioError
-from ui.dialogs.compare import CompareDialog
+from ui.common.commands import Command
 from ui.common.workers import JobHandle
+from ui.dialogs.compare import CompareDialog
 
 if TYPE_CHECKING:
     from studio.document import Document
-    from ui.shell.main_window import MainWindow
+    from ui.canvas.view import CanvasView
+    from ui.common.context import AppContext
+    from ui.gallery.panel import GalleryPanel
+    from ui.generate.panel import GeneratePanel
 
 def control_images(document: "Document", settings: GenerationSettings) -> tuple[dict[str, np.ndarray], list[str]]:
     """The control maps of the enabled layers that have content, and the labels of enabled but empty layers.
@@ -59,30 +63,38 @@ class GenerationController(QObject):
     failed = Signal(str)  # the message shown
     models_reloaded = Signal()  # the model settings were read again; the engine will be rebuilt
 
-    def __init__(self, window: "MainWindow", engine: EngineClient) -> None:
-        super().__init__(window)
-        self.window = window
-        self.engine = engine
-        self.panel = window.generate_panel
-        self.gallery = window.gallery_panel
+    def __init__(self, context: "AppContext", *, panel: "GeneratePanel", gallery_panel: "GalleryPanel",
+                 view: "CanvasView", log_generation: Callable[..., Any] | None = None) -> None:
+        super().__init__(context)
+        self.context = context
+        self.engine: EngineClient = context.engine
+        self.panel = panel
+        self.gallery = gallery_panel
+        self.view = view
         self.model_settings = ModelSettings()
         self.job: JobHandle | None = None
         self._cancel: CancelToken | None = None
         # GUI thread: log(request, result=..., error=..., on_logged=fn(history id)) logs a run in the history.
-        self.log_generation: Callable[..., Any] | None = None
+        self.log_generation = log_generation
         self.panel.generate_requested.connect(self.generate)
         self.panel.cancel_requested.connect(self.cancel)
-        self.panel.models_requested.connect(window.show_models_guide)
         self.gallery.rerun_requested.connect(self.rerun)
         self.gallery.use_as_reference.connect(self.use_as_reference)
         self.gallery.save_requested.connect(self.save_entry_dialog)
         self.gallery.compare_requested.connect(self.compare)
 
+    def commands(self) -> list[Command]:
+        """The Generate menu's run commands."""
+        return [
+            Command("generate", "Generate", "&Generate", self.generate, shortcut="Ctrl+Return"),
+            Command("cancel", "Generate", "&Cancel Generation", self.cancel, shortcut="Ctrl+."),
+        ]
+
     # Models --------------------------------------------------------------------------------------
     def reload_models(self) -> None:
         """Read the model settings file again and refresh the model choice (the engine is rebuilt lazily)."""
         try:
-            self.model_settings = ModelSettings.load(self.window.paths.model_settings)
+            self.model_settings = ModelSettings.load(self.context.paths.model_settings)
         except SettingsError as exc:
             self.model_settings = ModelSettings()
             self.panel.message_bar.show_error(describe_error(exc))
@@ -101,11 +113,11 @@ class GenerationController(QObject):
 
     def build_request(self, settings: GenerationSettings) -> GenerationRequest:
         """The request for `settings`: enabled layers that have content become controls."""
-        document = self.window.document
+        document = self.context.document
         document.finish_strokes()
         images, skipped = control_images(document, settings)
         if skipped:
-            self.window.show_status(f"Empty layers not used as controls: {', '.join(skipped)}")
+            self.context.show_status(f"Empty layers not used as controls: {', '.join(skipped)}")
         return settings.to_request(images)
 
     def generate(self) -> bool:
@@ -142,7 +154,7 @@ class GenerationController(QObject):
                                    cancel=cancel)
 
         self.panel.set_running(True)
-        self.job = self.window.runner.submit(
+        self.job = self.context.runner.submit(
             job,
             on_progress=self._on_progress,
             on_finished=lambda result, m=model: self._on_finished(result, model=m, request=request),
@@ -182,9 +194,9 @@ class GenerationController(QObject):
         self.gallery.add_entries(entries)  # shown now; the history id follows when the log is written
         self._log(request, result=result,
                   on_logged=lambda history_id: self.gallery.gallery.attach_history_id(entries, history_id))
-        self.window.docks["gallery"].raise_()
+        self.context.raise_panel("gallery")
         total = result.timings.get("total", 0.0)
-        self.window.show_status(f"Generated {len(entries)} image(s) in {total:.1f} s on {result.device}")
+        self.context.show_status(f"Generated {len(entries)} image(s) in {total:.1f} s on {result.device}")
         self.finished.emit(result, entries)
 
     def _log(self, request: GenerationRequest, **outcome: Any) -> None:
@@ -208,16 +220,16 @@ class GenerationController(QObject):
     def use_as_reference(self, entry: GalleryEntry) -> None:
         from studio.document.picture_import import set_reference_picture
 
-        self.window.view.run_edit(lambda: set_reference_picture(self.window.document, entry.image))
+        self.view.run_edit(lambda: set_reference_picture(self.context.document, entry.image))
 
     def compare(self, left: GalleryEntry, right: GalleryEntry) -> CompareDialog:
-        dialog = CompareDialog(left, right, self.window)
+        dialog = CompareDialog(left, right, self.context.widget)
         dialog.open()
         return dialog
 
     def save_entry_dialog(self, entry: GalleryEntry) -> None:
-        start = self.window.app_settings.last_folder() / f"result-{entry.request.seed}.png"
-        name, _ = QFileDialog.getSaveFileName(self.window, "Save result", str(start), "PNG images (*.png)")
+        start = self.context.app_settings.last_folder() / f"result-{entry.request.seed}.png"
+        name, _ = QFileDialog.getSaveFileName(self.context.widget, "Save result", str(start), "PNG images (*.png)")
         if name:
             self.save_entry(entry, Path(name))
 
@@ -227,10 +239,10 @@ class GenerationController(QObject):
             save_png(Image.fromarray(entry.image), path, request=entry.request, seed=entry.request.seed,
                      models=entry.models)
         except (OSError, StudioError) as exc:
-            self.window.report_error(f"Could not save {path} ({exc}).", title="Save result")
+            self.context.report_error(f"Could not save {path} ({exc}).", title="Save result")
             return False
-        self.window.app_settings.set_last_folder(path.parent)
-        self.window.show_status(f"Saved {path.name}")
+        self.context.app_settings.set_last_folder(path.parent)
+        self.context.show_status(f"Saved {path.name}")
         return True
 
 

@@ -19,12 +19,12 @@ import dataclasses
 from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
-from studio.document import Document
-from studio.document.events import ChangeEvent
 from studio.app.errors import NO_MODEL_HELP, describe_error
 from studio.app.gallery import GalleryEntry
+from studio.document import Document
+from studio.document.events import ChangeEvent
 from studio.engine.live import LiveFrame, LiveRenderer
 from studio.engine.pipeline import GenerationResult
 from studio.engine.request import GenerationRequest
@@ -33,11 +33,11 @@ from ui.generate.controller import control_images
 from ui.generate.live_panel import LivePreviewPanel
 
 if TYPE_CHECKING:
-    from ui.shell.main_window import MainWindow
+    from ui.common.context import AppContext
+    from ui.generate.controller import GenerationController
 
 CONTROL_LAYERS = ("edge", "pose", "depth")
 JOIN_TIMEOUT_S = 30.0
-PREVIEW_DOCK_HEIGHT = 380  # pixels given to the live preview when it first appears beside the Generate panel
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,11 +60,12 @@ class LiveController(QObject):
     _frame_arrived = Signal(object, int)  # ShownFrame, renderer serial (emitted on the renderer's thread)
     _error_arrived = Signal(object, int)  # exception, renderer serial (emitted on the renderer's thread)
 
-    def __init__(self, window: "MainWindow", preview: LivePreviewPanel, *, debounce_s: float = 0.25) -> None:
-        super().__init__(window)
-        self.window = window
-        self.generation = window.generation
-        self.panel = window.generate_panel
+    def __init__(self, context: "AppContext", *, generation: "GenerationController", preview: LivePreviewPanel,
+                 debounce_s: float = 0.25) -> None:
+        super().__init__(context)
+        self.context = context
+        self.generation = generation
+        self.panel = generation.panel
         self.controls = self.panel.live_controls
         self.preview = preview
         self.debounce_s = debounce_s
@@ -122,7 +123,7 @@ class LiveController(QObject):
         self.controls.set_checked(on)
         if on:
             self.panel.message_bar.dismiss()
-            self._show_preview()
+            self.context.raise_panel("live")
             self._paused = self.generation.running
             if self._paused:
                 self._missed_change = True
@@ -135,14 +136,6 @@ class LiveController(QObject):
             self.controls.show_state("off")
         if self.enabled == on:  # starting can fail and switch live mode off again
             self.switched.emit(on)
-
-    def _show_preview(self) -> None:
-        dock = self.window.docks["live"]
-        if dock.isHidden():
-            dock.show()
-            if not dock.isFloating():
-                self.window.resizeDocks([dock], [PREVIEW_DOCK_HEIGHT], Qt.Orientation.Vertical)
-        dock.raise_()
 
     def shutdown(self) -> None:
         """Stop live mode and wait for its renderers to end (the window is closing)."""
@@ -278,10 +271,10 @@ class LiveController(QObject):
         )
         entry = GalleryEntry(image=shown.image, request=request, model=shown.model, models=list(shown.models),
                              timings=dict(result.timings))
-        gallery = self.window.gallery
+        gallery = self.context.gallery
         gallery.add([entry])  # shown now; the history id follows when the log is written
-        self.window.docks["gallery"].raise_()
-        self.window.show_status("Kept the live frame in the gallery")
+        self.context.raise_panel("gallery")
+        self.context.show_status("Kept the live frame in the gallery")
         log = self.generation.log_generation
         if log is not None:
             log(request, result=result, on_logged=lambda history_id: gallery.attach_history_id([entry], history_id))

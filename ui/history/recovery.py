@@ -17,7 +17,10 @@ from PySide6.QtWidgets import QMessageBox
 from studio.app.document_storage import StoreSummary
 
 if TYPE_CHECKING:
-    from ui.shell.main_window import MainWindow
+    from PySide6.QtWidgets import QWidget
+
+    from ui.document.files import DocumentFiles
+    from ui.history.session import HistorySession
 
 
 def recovery_question(summary: StoreSummary) -> str:
@@ -27,21 +30,22 @@ def recovery_question(summary: StoreSummary) -> str:
             "(the app may have crashed). Recover it?")
 
 
-def offer_recovery(window: "MainWindow") -> Future:
-    """Look for leftover autosaves on the history thread, then ask about the newest one."""
-    return window.history.claim_leftovers(done=lambda found: _ask(window, found))
+def offer_recovery(history: "HistorySession", files: "DocumentFiles", parent: "QWidget") -> Future:
+    """Look for leftover autosaves on the history thread, then ask (over `parent`) about the newest one."""
+    return history.claim_leftovers(done=lambda found: _ask(history, files, parent, found))
 
 
-def _ask(window: "MainWindow", found: list[tuple[StoreSummary, QLockFile]]) -> None:
+def _ask(history: "HistorySession", files: "DocumentFiles", parent: "QWidget",
+         found: list[tuple[StoreSummary, QLockFile]]) -> None:
     if not found:
         return
     (summary, lock), later = found[0], found[1:]
     for other, other_lock in later:
-        window.history.forget_leftover(other.path, other_lock, delete=False)
+        history.forget_leftover(other.path, other_lock, delete=False)
     buttons = QMessageBox.StandardButton
-    answer = QMessageBox.question(window, "Recover unsaved work", recovery_question(summary),
+    answer = QMessageBox.question(parent, "Recover unsaved work", recovery_question(summary),
                                   buttons.Open | buttons.Discard | buttons.Ignore, buttons.Open)
     if answer == buttons.Open:
-        window.files.recover(summary.path, lock)
+        files.recover(summary.path, lock)
     else:  # Discard deletes it; Ignore (or closing the question) keeps it for the next start
-        window.history.forget_leftover(summary.path, lock, delete=answer == buttons.Discard)
+        history.forget_leftover(summary.path, lock, delete=answer == buttons.Discard)

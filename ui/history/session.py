@@ -3,8 +3,8 @@
 Every SQLite touch of the window goes through `HistorySession.submit`: jobs run one after another, in the order
 they were submitted, on a single "history" thread. So a Save As queued after a stroke copies a file that holds
 the stroke, and the history panel's reads never race with a store being closed. Results and errors come back
-to the GUI thread as callbacks (through a queued Qt signal); an error without its own handler is sent as
-`error(message)`.
+to the GUI thread as callbacks (through `ui.common.workers.GuiCalls`, the window's one route back); an error
+without its own handler is sent as `error(message)`.
 
 The *active* file is where events go. It changes on the history thread, in order with the events:
 - `start_untitled`: a new autosave file in the data folder. A `QLockFile` beside it marks it as in use; an
@@ -25,11 +25,12 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QLockFile, QObject, Signal
 
+from studio.app import document_storage as storage
 from studio.app.errors import describe_error
 from studio.history import events as ev
 from studio.history.errors import HistoryError
 from studio.history.store import HistoryStore
-from studio.app import document_storage as storage
+from ui.common.workers import GuiCalls
 
 
 @dataclass(eq=False)
@@ -55,7 +56,6 @@ class HistorySession(QObject):
     committed = Signal(object)  # studio.history.writer.Appended: an event is in the file
     active_changed = Signal(object)  # DocumentLog: the file that now receives the events
     head_moved = Signal()  # a restore or branch switch changed the current branch
-    _deliver = Signal(object)  # a callable to run on the GUI thread
 
     def __init__(self, autosave_dir: Path, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -63,15 +63,12 @@ class HistorySession(QObject):
         self.current: DocumentLog | None = None  # GUI side: the active file as last reported
         self._active: DocumentLog | None = None  # history thread only
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="history")
-        self._deliver.connect(lambda callback: callback())
+        self._gui = GuiCalls(self)
         self._closed = False
 
     # Thread plumbing -----------------------------------------------------------------------------
     def _post(self, callback: Callable[[], None]) -> None:
-        try:
-            self._deliver.emit(callback)
-        except RuntimeError:  # the window is gone; nobody is left to tell
-            pass
+        self._gui.post(callback)
 
     def report(self, error: BaseException) -> None:
         """Send `error` to the window as one sentence (any thread)."""

@@ -9,38 +9,40 @@ and scripts drive the same code as the user.
 from __future__ import annotations
 
 from PySide6.QtCore import QSettings, QSize, Qt
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QToolBar, QVBoxLayout, QWidget
 
 from studio.app.gallery import Gallery
+from studio.app.paths import AppPaths
 from studio.document import Document
 from studio.engine.service import EngineClient, EngineService
-from studio.app.paths import AppPaths
+from ui.canvas.tool_actions import install_tools
 from ui.canvas.tool_options import ToolOptionsBar
 from ui.canvas.view import CanvasView
 from ui.chat.controller import ChatController
+from ui.chat.panel import ChatPanel
+from ui.common.context import AppContext
+from ui.common.message_bar import MessageBar
+from ui.common.settings import AppSettings, default_settings
+from ui.common.workers import JobRunner
 from ui.dialogs.models_guide import ModelsGuideDialog
 from ui.document.files import DocumentFiles
+from ui.document.layer_commands import LayerCommands
+from ui.document.layers_panel import LayersPanel
+from ui.document.undo import UndoActions
+from ui.gallery.panel import GalleryPanel
 from ui.generate.controller import GenerationController
+from ui.generate.live import LiveController
+from ui.generate.live_panel import LivePreviewPanel
+from ui.generate.panel import GeneratePanel
+from ui.history.panel import HistoryPanel
 from ui.history.recorder import HistoryRecorder
 from ui.history.recovery import offer_recovery
 from ui.history.session import HistorySession
-from ui.document.layer_commands import LayerCommands
-from ui.generate.live import LiveController
-from ui.shell.menus import build_menus
-from ui.common.message_bar import MessageBar
-from ui.chat.panel import ChatPanel
-from ui.gallery.panel import GalleryPanel
-from ui.generate.panel import GeneratePanel
-from ui.history.panel import HistoryPanel
-from ui.document.layers_panel import LayersPanel
-from ui.generate.live_panel import LivePreviewPanel
-from ui.common.settings import AppSettings, default_settings
-from ui.canvas.tool_actions import install_tools
-from ui.document.undo import UndoActions
-from ui.common.workers import JobRunner
+from ui.shell.menus import Menus
 
 APP_TITLE = "ControlNet Studio"
+LIVE_PREVIEW_HEIGHT = 380  # pixels given to the live preview when it first appears beside the Generate panel
 DOCK_AREAS = {
     "layers": Qt.DockWidgetArea.LeftDockWidgetArea,
     "history": Qt.DockWidgetArea.LeftDockWidgetArea,
@@ -75,7 +77,8 @@ class MainWindow(QMainWindow):
         self.runner = JobRunner(self)
         self.engine_service: EngineClient = engine if engine is not None else EngineService()
         self.gallery = Gallery()  # the current document's results
-        self.document: Document | None = None
+        self.context = AppContext(widget=self, app_settings=self.app_settings, paths=self.paths,
+                                  engine=self.engine_service, runner=self.runner, gallery=self.gallery)
         self.docks: dict[str, QDockWidget] = {}
         self.history = HistorySession(self.paths.autosave_dir, self)  # the document's history file and thread
 
@@ -114,16 +117,20 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.docks["layers"], self.docks["history"]], [330, 300], Qt.Orientation.Vertical)
         self.resizeDocks([self.docks["gallery"]], [220], Qt.Orientation.Vertical)
 
-        self.files = DocumentFiles(self)
-        self.layer_commands = LayerCommands(self)
+        context = self.context
         self.models_guide: ModelsGuideDialog | None = None
-        self.generation = GenerationController(self, self.engine_service)
         self.recorder = HistoryRecorder(self.history, panel=self.generate_panel, gallery=self.gallery,
                                         parent=self)
-        self.generation.log_generation = self.recorder.log_generation
-        self.live = LiveController(self, self.live_panel)
-        self.chat = ChatController(self, self.chat_panel)
-        build_menus(self)
+        self.generation = GenerationController(context, panel=self.generate_panel, gallery_panel=self.gallery_panel,
+                                               view=self.view, log_generation=self.recorder.log_generation)
+        self.files = DocumentFiles(context, history=self.history, recorder=self.recorder, view=self.view,
+                                   gallery_panel=self.gallery_panel, save_result=self.generation.save_entry_dialog)
+        self.layer_commands = LayerCommands(context, view=self.view, layers_panel=self.layers_panel)
+        self.live = LiveController(context, generation=self.generation, preview=self.live_panel)
+        self.chat = ChatController(context, panel=self.chat_panel, generation=self.generation,
+                                   recorder=self.recorder)
+        self.menus = Menus(self, [*self.files.commands(), *self.layer_commands.commands(),
+                                  *self.generation.commands()])
         self.layers_panel.add_actions([self.commands[key] for key in (
             "import_image", "edges_from_reference", "invert_edges", "clear_layer", "remove_reference",
             "export_maps")])
@@ -134,7 +141,7 @@ class MainWindow(QMainWindow):
         self.files.watch_new(document if document is not None else Document(512, 512))
         self.view.set_tool("brush")
         self._restore_layout()
-        self.recovery = offer_recovery(self)
+        self.recovery = offer_recovery(self.history, self.files, self)
 
     # Panels --------------------------------------------------------------------------------------
     def add_panel(
@@ -180,6 +187,15 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.zoom_label)
 
     def _connect(self) -> None:
+        context = self.context
+        context.document_changed.connect(self._document_changed)
+        context.status.connect(self.show_status)
+        context.error.connect(lambda text, title: self.report_error(text, title=title))
+        context.panel_requested.connect(self.raise_panel)
+        self.files.path_changed.connect(lambda _path: self.update_title())
+        self.files.modified_changed.connect(self.setWindowModified)
+        self.files.recent_changed.connect(self.menus.refresh_recent)
+        self.generate_panel.models_requested.connect(self.show_models_guide)
         self.view.message.connect(self.show_status)
         self.view.zoom_changed.connect(lambda zoom: self.zoom_label.setText(f"{zoom * 100:.0f}%"))
         self.view.tool_changed.connect(self._tool_changed)
@@ -192,9 +208,20 @@ class MainWindow(QMainWindow):
                 generation, result=result, verdict=verdict, rating=rating, comment=comment))
 
     # Document ------------------------------------------------------------------------------------
+    @property
+    def document(self) -> Document | None:
+        return self.context.document
+
+    @property
+    def commands(self) -> dict[str, QAction]:
+        """Every menu action by key (tests and scripts trigger them like the user)."""
+        return self.menus.commands
+
     def set_document(self, document: Document) -> None:
         """Show `document` in the canvas and panels; undo follows its history."""
-        self.document = document
+        self.context.set_document(document)
+
+    def _document_changed(self, document: Document) -> None:
         self.view.set_document(document)
         self.layers_panel.set_document(document)
         self.recorder.bind(document)
@@ -213,6 +240,15 @@ class MainWindow(QMainWindow):
         path = self.files.path if hasattr(self, "files") else None
         name = path.name if path else "Untitled"
         self.setWindowTitle(f"{name}[*] – {APP_TITLE}")
+
+    def raise_panel(self, name: str) -> None:
+        """Bring the dock `name` to the front (the live preview is shown first, with room to see the frame)."""
+        dock = self.docks[name]
+        if dock.isHidden():
+            dock.show()
+            if name == "live" and not dock.isFloating():
+                self.resizeDocks([dock], [LIVE_PREVIEW_HEIGHT], Qt.Orientation.Vertical)
+        dock.raise_()
 
     def show_status(self, text: str, msecs: int = 6000) -> None:
         self.statusBar().showMessage(text, msecs)

@@ -1,40 +1,20 @@
-"""Undo glue: Undo/Redo actions driven by the document core's `UndoHistory`, and undo steps for panel fields.
+"""Undo glue: Undo/Redo actions driven by the document core's `UndoHistory`.
 
 The core's history is the only undo stack (it caps its memory itself). The window's actions call
 `history.undo()`/`history.redo()` and follow its push/undo/redo events to update their text and state.
-Changes outside the document that must undo with it (the chat panel's "Apply" into the generation panel)
-are pushed onto the same history as `PanelFieldsStep`s.
+Changes outside the document that must undo with it (the chat panel's "Apply" into the generation settings)
+are pushed onto the same history as `studio.app.generation_state.SettingsStep`s.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
 
-from studio.document.history import HistoryEvent, UndoHistory, UndoStep
+from studio.document.history import HistoryEvent, UndoHistory
 
-if TYPE_CHECKING:
-    from ui.generate.panel import GeneratePanel
-    from studio.app.generation_settings import GenerationSettings
-
-
-class PanelFieldsStep(UndoStep):
-    """Generation panel fields changed together; undo shows the old values again."""
-
-    def __init__(self, panel: "GeneratePanel", *, before: "GenerationSettings", after: "GenerationSettings",
-                 label: str) -> None:
-        self.panel = panel
-        self.before = before
-        self.after = after
-        self.label = label
-
-    def undo(self) -> None:
-        self.panel.set_settings(self.before)
-
-    def redo(self) -> None:
-        self.panel.set_settings(self.after)
 
 
 class UndoActions(QObject):

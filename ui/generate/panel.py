@@ -28,14 +28,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from studio.app.generation_settings import GenerationSettings
+from studio.app.generation_state import GenerationState, SettingsStep
 from studio.document.history import UndoHistory
 from studio.engine.request import MAX_BATCH, MAX_GUIDANCE, MAX_SIZE, MAX_STEPS, MIN_SIZE, SCHEDULERS
 from ui.common.images import rgb_to_pixmap
 from ui.common.message_bar import MessageBar
 from ui.generate.control_table import ControlTable
-from studio.app.generation_settings import GenerationSettings
 from ui.generate.live_panel import LiveControls
-from ui.document.undo import PanelFieldsStep
 
 SCHEDULER_LABELS = {
     "unipc": "UniPC",
@@ -62,8 +62,10 @@ class GeneratePanel(QWidget):
     models_requested = Signal()
     settings_changed = Signal()  # any field changed (typing, spin boxes, controls, set_settings)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, state: GenerationState | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.state = state if state is not None else GenerationState()
+        self._applying = False  # widgets are being set from the state: their change signals are not edits
         self.undo_history: UndoHistory | None = None  # the current document's history, set by the window
         self._last_seed: int | None = None
         outer = QVBoxLayout(self)
@@ -85,9 +87,11 @@ class GeneratePanel(QWidget):
         layout.addStretch(1)
         outer.addWidget(scroll, 1)
         outer.addLayout(self._build_run_area())
-        self.set_settings(GenerationSettings())
+        self._show(self.state.value)
+        self.state.set(self._read_widgets())  # what the widgets can show (e.g. no model yet)
         self.set_running(False)
         self._connect_changes()
+        self.state.changed.connect(self._state_changed)
 
     # Building ------------------------------------------------------------------------------------
     def _build_model_row(self) -> QHBoxLayout:
@@ -192,7 +196,7 @@ class GeneratePanel(QWidget):
         return layout
 
     def _connect_changes(self) -> None:
-        changed = lambda *_args: self.settings_changed.emit()  # noqa: E731 - the signals carry different values
+        changed = lambda *_args: self._widgets_changed()  # noqa: E731 - the signals carry different values
         for box in (self.prompt_edit, self.negative_edit):
             box.textChanged.connect(changed)
         for spin in (self.width_spin, self.height_spin, self.steps_spin, self.guidance_spin, self.batch_spin):
@@ -205,7 +209,30 @@ class GeneratePanel(QWidget):
 
     # State ---------------------------------------------------------------------------------------
     def settings(self) -> GenerationSettings:
-        """The panel's current values as plain data."""
+        """The current settings (a copy of the state the panel is bound to)."""
+        return self.state.value
+
+    def set_settings(self, settings: GenerationSettings) -> None:
+        """Make `settings` current and show them (a model name the combo lacks is ignored)."""
+        self._show(settings)
+        self.state.set(self._read_widgets())
+
+    def _widgets_changed(self) -> None:
+        """The designer changed a field: the state follows (its `changed` then reaches everyone else)."""
+        if not self._applying:
+            self.state.set(self._read_widgets())
+
+    def _state_changed(self, settings: GenerationSettings) -> None:
+        """Someone else set the state: show it, unless the widgets already do (their own change)."""
+        if settings != self._read_widgets():
+            self._show(settings)
+            shown = self._read_widgets()
+            if shown != settings:  # clamped by a widget, or a model the combo lacks
+                self.state.set(shown)
+                return
+        self.settings_changed.emit()
+
+    def _read_widgets(self) -> GenerationSettings:
         seed_text = self.seed_edit.text().strip()
         seed = None if self.random_seed_check.isChecked() or not seed_text else int(seed_text)
         return GenerationSettings(
@@ -222,8 +249,15 @@ class GeneratePanel(QWidget):
             controls=self.control_table.settings(),
         )
 
-    def set_settings(self, settings: GenerationSettings) -> None:
-        """Show `settings` in the widgets (a model name the combo lacks is ignored)."""
+    def _show(self, settings: GenerationSettings) -> None:
+        """Write `settings` into the widgets; their change signals are not edits meanwhile."""
+        self._applying = True
+        try:
+            self._write_widgets(settings)
+        finally:
+            self._applying = False
+
+    def _write_widgets(self, settings: GenerationSettings) -> None:
         if settings.model is not None and self.model_combo.findData(settings.model) >= 0:
             self.model_combo.setCurrentIndex(self.model_combo.findData(settings.model))
         self.prompt_edit.setPlainText(settings.prompt)
@@ -261,7 +295,8 @@ class GeneratePanel(QWidget):
             return
         self.set_settings(after)
         if self.undo_history is not None:
-            self.undo_history.push(PanelFieldsStep(self, before=before, after=after, label="Apply prompt fields"))
+            self.undo_history.push(SettingsStep(self.state, before=before, after=self.settings(),
+                                                label="Apply prompt fields"))
 
     def set_models(self, names: list[str], *, current: str | None = None) -> None:
         """Fill the model choice; keeps the current one when it is still there."""

@@ -13,6 +13,7 @@ from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QToolBar, QVBoxLayout, QWidget
 
 from studio.app.gallery import Gallery
+from studio.app.generation_state import GenerationState
 from studio.app.paths import AppPaths
 from studio.document import Document
 from studio.engine.service import EngineClient, EngineService
@@ -77,6 +78,7 @@ class MainWindow(QMainWindow):
         self.runner = JobRunner(self)
         self.engine_service: EngineClient = engine if engine is not None else EngineService()
         self.gallery = Gallery()  # the current document's results
+        self.generation_state = GenerationState()  # the generation settings the Generate panel shows
         self.context = AppContext(widget=self, app_settings=self.app_settings, paths=self.paths,
                                   engine=self.engine_service, runner=self.runner, gallery=self.gallery)
         self.docks: dict[str, QDockWidget] = {}
@@ -97,7 +99,7 @@ class MainWindow(QMainWindow):
         self._build_toolbars()  # before the docks: adding a tool bar later leaves a stray dock tab bar behind
 
         self.layers_panel = LayersPanel()
-        self.generate_panel = GeneratePanel()
+        self.generate_panel = GeneratePanel(self.generation_state)
         self.gallery_panel = GalleryPanel(self.gallery)
         self.add_panel("layers", self.layers_panel, title="Layers")
         self.add_panel("generate", self.generate_panel, title="Generate")

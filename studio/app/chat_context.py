@@ -1,4 +1,5 @@
-"""What the assistant reads for a turn: the earlier turns, the generation panel's current values, the message.
+"""The chat session's turns, and what the assistant reads for a turn: the earlier turns, the current generation
+settings, the message.
 
 The current prompt, negative prompt and size go in as a line of their own just before the new message, in the
 same `Prompt:` / `Negative prompt:` / `Size: W x H` words the assistant writes its answers in, so a request like
@@ -9,10 +10,12 @@ the model, the assistant drops the oldest turns first; this line stays, next to 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from studio.app.generation_settings import GenerationSettings
 from studio.assistant.prompting import Message, settings_line
+from studio.assistant.reply import Reply
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,31 @@ class PastTurn:
 
     message: str
     reply: str
+
+
+@dataclass
+class ChatTurn:
+    """One turn of the chat session: a message, what the assistant read for it (`context`: earlier turns, current
+    settings, the message) and its reply. state: "waiting", "streaming", "done", "stopped" or "failed"."""
+
+    message: str
+    bubble: Any = field(default=None, repr=False)  # the view that shows it (the window's reply bubble)
+    context: list[Message] = field(default_factory=list)
+    raw: str = ""
+    reply: Reply | None = None
+    state: str = "waiting"
+    error: str = ""
+    applied: bool = False
+
+    def tool_calls(self) -> list[dict]:
+        """The calls made while writing the reply, with their results, as the history store records them."""
+        calls = self.reply.calls if self.reply is not None else []
+        return [{"name": call.tool, "args": call.input, "result": call.result} for call in calls]
+
+
+def past_turns(turns: Sequence[ChatTurn]) -> list[PastTurn]:
+    """The finished turns with a reply, as the assistant reads them again."""
+    return [PastTurn(turn.message, turn.raw) for turn in turns if turn.state == "done" and turn.raw.strip()]
 
 
 def context_line(settings: GenerationSettings) -> str:

@@ -33,3 +33,4 @@ def test_the_settings_step_undoes_and_redoes_through_the_state():
     assert state.value.prompt == "before" and state.value.height == 512
     history.redo()
     assert state.value.prompt == "after" and state.value.height == 384
+

@@ -9,17 +9,14 @@ applied; "Apply and generate" also starts a generation.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from studio.app.chat_context import PastTurn, conversation
-from studio.assistant.prompting import Message
+from studio.app.chat_context import ChatTurn, conversation, past_turns
 from studio.assistant.reply import Reply
 from studio.assistant.runtime import StreamPiece
-from ui.chat.bubbles import ReplyBubble
 from ui.chat.panel import ChatPanel
 from ui.chat.session import ChatSession, model_label
 from ui.chat.settings import ChatSettings
@@ -28,26 +25,6 @@ if TYPE_CHECKING:
     from ui.common.context import AppContext
     from ui.generate.controller import GenerationController
     from ui.history.recorder import HistoryRecorder
-
-
-@dataclass
-class ChatTurn:
-    """One message, what the assistant read for it (`context`: earlier turns, current settings, the message) and
-    its reply. state: "waiting", "streaming", "done", "stopped" or "failed"."""
-
-    message: str
-    bubble: ReplyBubble = field(repr=False)
-    context: list[Message] = field(default_factory=list)
-    raw: str = ""
-    reply: Reply | None = None
-    state: str = "waiting"
-    error: str = ""
-    applied: bool = False
-
-    def tool_calls(self) -> list[dict]:
-        """The calls made while writing the reply, with their results, as the history store records them."""
-        calls = self.reply.calls if self.reply is not None else []
-        return [{"name": call.tool, "args": call.input, "result": call.result} for call in calls]
 
 
 class ChatController(QObject):
@@ -89,7 +66,7 @@ class ChatController(QObject):
         text = text.strip()
         if not text or self.session.busy:
             return False
-        past = [PastTurn(turn.message, turn.raw) for turn in self.turns if turn.state == "done" and turn.raw.strip()]
+        past = past_turns(self.turns)
         messages = conversation(past, settings=self.generate_panel.settings(), message=text)
         self.panel.message_bar.dismiss()
         self.panel.add_user_message(text)

@@ -128,12 +128,6 @@ class HistorySession(QObject):
 
         return self.submit(job)
 
-    def append_and_wait(self, event: ev.NewEvent, timeout: float = 60.0) -> int | None:
-        """From a worker thread (never the GUI or history thread): log `event` and wait until it is in the file;
-        its event id, or None when no file is open."""
-        futures = self.append(event).result(timeout)
-        return futures[0].result(timeout).event if futures else None
-
     def _acknowledged(self, future: Future, on_committed: Callable[[Any], None] | None) -> None:
         """Writer thread: pass the outcome of one event to the GUI thread."""
         error = future.exception()

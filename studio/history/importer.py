@@ -10,7 +10,6 @@ The document is built next to its target and moved into place only when all chec
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import zipfile
@@ -27,7 +26,9 @@ from studio.history.rows import (
     CURRENT_BRANCH, add_event, add_revision, create_branch, insert_blob, payload_text, set_meta,
 )
 from studio.history.schema import create_tables, fts5_available
+from studio.safe_json import INT64_MAX, UINT64_MAX, UntrustedJsonError, load_untrusted_json
 
+MAX_TIME = 253_402_300_799  # 9999-12-31 23:59:59 UTC, the last second `datetime` shows
 _RECORD_KEYS = {"id", "time", "updated", "kind", "payload", "revision", "parent", "branch", "thumbnail"}
 
 
@@ -105,11 +106,16 @@ def _check_names(archive: Path, infos: list[zipfile.ZipInfo], limits: ImportLimi
     return members
 
 
-def _load_json(archive: Path, name: str, data: bytes) -> Any:
+def _load_json(archive: Path, name: str, data: bytes | str) -> Any:
     try:
-        return json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _reject(archive, f"{name} is not valid JSON ({exc})") from exc
+        return load_untrusted_json(data, source=name, max_int=UINT64_MAX)  # seeds are unsigned 64-bit
+    except UntrustedJsonError as exc:
+        raise _reject(archive, str(exc).rstrip(".")) from None
+
+
+def is_time(value: Any) -> bool:
+    """A Unix time that `datetime` can show: a finite number from 1970 to the year 9999."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= MAX_TIME
 
 
 def _check_manifest(archive: Path, manifest: Any) -> None:
@@ -124,12 +130,14 @@ def _check_manifest(archive: Path, manifest: Any) -> None:
     for branch in branches:
         ok = isinstance(branch, dict) and isinstance(branch.get("name"), str) and isinstance(branch.get("head"), int)
         ok = ok and (branch.get("forked_from") is None or isinstance(branch.get("forked_from"), int))
-        ok = ok and isinstance(branch.get("created"), (int, float)) and branch["name"] not in names
+        ok = ok and is_time(branch.get("created")) and branch["name"] not in names
         if not ok:
             raise _reject(archive, f"the manifest has a malformed branch entry {branch!r}")
         names.add(branch["name"])
     if manifest.get("current_branch") not in names:
         raise _reject(archive, "the manifest's current branch is not among its branches")
+    if manifest.get("created") is not None and not is_time(manifest["created"]):
+        raise _reject(archive, "the manifest has a bad creation time")
     if not isinstance(manifest.get("counts"), dict):
         raise _reject(archive, "the manifest has no counts")
 
@@ -140,11 +148,11 @@ def _check_record(archive: Path, line: int, record: Any, seen: dict[int, str], b
     if not isinstance(record, dict) or set(record) != _RECORD_KEYS:
         raise _reject(archive, f"{where} does not have the fields {', '.join(sorted(_RECORD_KEYS))}")
     for key in ("id", "revision"):
-        if not isinstance(record[key], int) or isinstance(record[key], bool) or record[key] < 1:
+        if not isinstance(record[key], int) or isinstance(record[key], bool) or not 1 <= record[key] <= INT64_MAX:
             raise _reject(archive, f"{where} has a bad {key}")
     for key in ("time", "updated"):
-        if not isinstance(record[key], (int, float)) or isinstance(record[key], bool):
-            raise _reject(archive, f"{where} has a bad {key}")
+        if not is_time(record[key]):
+            raise _reject(archive, f"{where} has a bad {key} (a Unix time from 1970 to 9999 is needed)")
     kind, payload, parent = record["kind"], record["payload"], record["parent"]
     try:
         ev.validate_payload(kind, payload)
@@ -187,10 +195,7 @@ def _parse_events(archive: Path, data: bytes, blobs: set[str], branches: set[str
     for line, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():
             continue
-        try:
-            record = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise _reject(archive, f"event line {line} is not valid JSON") from exc
+        record = _load_json(archive, f"{EVENTS} line {line}", raw)
         _check_record(archive, line, record, seen, blobs, branches, generations)
         if record["id"] <= last_id:
             raise _reject(archive, f"event line {line} is out of order")

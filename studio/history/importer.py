@@ -22,6 +22,7 @@ from studio.history.archive import EVENTS, FORMAT, FORMAT_VERSION, GENERATIONS, 
 from studio.history.blobs import Blob, is_blob_hash
 from studio.history.checkpoints import build_missing_checkpoints, state_at, write_root_checkpoint
 from studio.history.errors import HistoryError, ImportRejectedError
+from studio.history.files import free_name, link_new, remove_leftovers, temp_path
 from studio.history.rows import (
     CURRENT_BRANCH, add_event, add_revision, create_branch, insert_blob, payload_text, set_meta,
 )
@@ -249,7 +250,8 @@ def import_history(archive: str | os.PathLike, out: str | os.PathLike, *,
         raise HistoryError(f"The archive {archive} does not exist.") from None
     except (zipfile.BadZipFile, OSError) as exc:
         raise _reject(archive, f"it is not a readable zip file ({exc})") from exc
-    temp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    remove_leftovers(out.parent)
+    temp = temp_path(out)
     try:
         with zf:
             members = _check_names(archive, zf.infolist(), limits)
@@ -281,7 +283,15 @@ def import_history(archive: str | os.PathLike, out: str | os.PathLike, *,
                 conn.execute("COMMIT")
             finally:
                 conn.close()
-        os.replace(temp, out)
+        if not link_new(temp, out):
+            kept = next((name for name in free_name(out, "imported") if link_new_if_free(temp, name)), None)
+            where = f"the imported history was saved as {kept}" if kept else "the imported history was not kept"
+            raise HistoryError(f"The document {out} was created by another program while the import ran and "
+                               f"was left as it is; {where}.")
     finally:
         temp.unlink(missing_ok=True)
     return ImportSummary(out, len(records), len(hashes), len(manifest["branches"]))
+
+
+def link_new_if_free(temp: Path, target: Path) -> bool:
+    return not target.exists() and link_new(temp, target)

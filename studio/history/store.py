@@ -43,6 +43,7 @@ from studio.history import reads
 from studio.history.blobs import decode_json, decode_png
 from studio.history.checkpoints import state_at, write_root_checkpoint
 from studio.history.errors import HistoryError
+from studio.history.files import link_new, remove_leftovers, temp_path
 from studio.history.migrations import migrate
 from studio.history.rows import (
     CURRENT_BRANCH, MAIN_BRANCH, add_event, add_revision, create_branch, payload_text, set_meta,
@@ -57,29 +58,31 @@ DEFAULT_COALESCE_WINDOW = 2.0  # seconds: edits of one field closer than this me
 MAX_BRANCH_NAME = 100
 
 
-def _create_file(path: Path, *, fts: bool) -> None:
-    """Write a new, complete document at `path` atomically (built next to it, then moved into place)."""
-    temp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    conn = sqlite3.connect(temp, isolation_level=None)
+def _create_file(path: Path, *, fts: bool) -> bool:
+    """Write a new, complete document and give it the name `path` only if that name is still free (built next
+    to it, then hard-linked into place: `files.link_new`). False when another process took the name first."""
+    temp = temp_path(path)
     try:
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("BEGIN")
-        create_tables(conn, fts=fts)
-        now = time.time()
-        branch = create_branch(conn, name=MAIN_BRANCH, head=1, forked_from=None, time=now)
-        revision = add_revision(conn, parent=None, branch=branch, time=now, thumbnail=None)
-        add_event(conn, time=now, updated=now, kind=ev.CREATED, revision=revision, text=None,
-                  payload=payload_text({"studio_version": studio.__version__}))
-        write_root_checkpoint(conn, revision)
-        set_meta(conn, CURRENT_BRANCH, str(branch))
-        set_meta(conn, "created", str(now))
-        conn.execute("COMMIT")
-        conn.close()
-        if path.exists():
-            raise HistoryError(f"The document {path} already exists.")
-        os.replace(temp, path)
+        conn = sqlite3.connect(temp, isolation_level=None)
+        try:
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("BEGIN")
+            create_tables(conn, fts=fts)
+            now = time.time()
+            branch = create_branch(conn, name=MAIN_BRANCH, head=1, forked_from=None, time=now)
+            revision = add_revision(conn, parent=None, branch=branch, time=now, thumbnail=None)
+            add_event(conn, time=now, updated=now, kind=ev.CREATED, revision=revision, text=None,
+                      payload=payload_text({"studio_version": studio.__version__}))
+            write_root_checkpoint(conn, revision)
+            set_meta(conn, CURRENT_BRANCH, str(branch))
+            set_meta(conn, "created", str(now))
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+        return link_new(temp, path)
+    except sqlite3.Error as exc:
+        raise HistoryError(f"The document {path} could not be created ({exc}).") from exc
     finally:
-        conn.close()
         temp.unlink(missing_ok=True)
 
 
@@ -106,7 +109,9 @@ class HistoryStore:
             raise HistoryError(f"The document {path} already exists.")
         if not path.parent.is_dir():
             raise HistoryError(f"The folder {path.parent} does not exist.")
-        _create_file(path, fts=fts5_available() if fts is None else fts)
+        remove_leftovers(path.parent)
+        if not _create_file(path, fts=fts5_available() if fts is None else fts):
+            raise HistoryError(f"The document {path} already exists (another program created it just now).")
         return cls(path, readonly=False, coalesce_window=coalesce_window, durability=durability)
 
     @classmethod
@@ -116,7 +121,14 @@ class HistoryStore:
         come from a newer version raise a StudioError and are not touched."""
         path = Path(path)
         if create and not path.exists():
-            return cls.create(path, coalesce_window=coalesce_window, durability=durability)
+            if durability not in DURABILITY:
+                raise HistoryError(f"Unknown durability {durability!r}; use one of: {', '.join(DURABILITY)}.")
+            if not path.parent.is_dir():
+                raise HistoryError(f"The folder {path.parent} does not exist.")
+            remove_leftovers(path.parent)
+            if _create_file(path, fts=fts5_available()):
+                return cls(path, readonly=False, coalesce_window=coalesce_window, durability=durability)
+            # another process created it meanwhile: open the file that won
         version = probe(path)
         if version < SCHEMA_VERSION:
             if readonly:

@@ -26,6 +26,7 @@ and a power cut within a second; "full" makes it survive a power cut at once (an
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 import threading
@@ -207,13 +208,21 @@ class HistoryStore:
     @contextmanager
     def read_transaction(self) -> Iterator[sqlite3.Connection]:
         """This thread's read connection inside one transaction: a consistent view for bulk readers (export,
-        check) while the writer goes on."""
+        check) while the writer goes on. A damaged file raises HistoryError (`damaged_error`)."""
         conn = self._conn()
-        conn.execute("BEGIN")
+        try:
+            conn.execute("BEGIN")
+        except sqlite3.DatabaseError as exc:
+            raise damaged_error(self.path, exc) from exc
         try:
             yield conn
+        except sqlite3.DatabaseError as exc:
+            raise damaged_error(self.path, exc) from exc
         finally:
-            conn.execute("COMMIT")
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.DatabaseError:
+                pass
 
     def head(self) -> reads.Revision:
         """The newest revision of the current branch."""
@@ -274,6 +283,29 @@ class HistoryStore:
     @property
     def schema_version(self) -> int:
         return int(self._conn().execute("PRAGMA user_version").fetchone()[0])
+
+
+def damaged_error(path: Path, exc: sqlite3.DatabaseError) -> HistoryError:
+    """The one sentence for a read that hit a damaged file."""
+    return HistoryError(f"{path} is damaged and could not be read ({exc}); run `studio history check {path}` "
+                        f"to see what is wrong and `studio history salvage {path} --out NEW.studio` to copy "
+                        "out every event that still reads.")
+
+
+def _reading(method):
+    """Wrap a read method: sqlite3.DatabaseError (a damaged page) becomes `damaged_error`."""
+    @functools.wraps(method)
+    def read(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            raise damaged_error(self.path, exc) from exc
+    return read
+
+
+for _name in ("head", "current_branch", "branches", "revision", "revisions", "thumbnail", "events", "event",
+              "generations", "generation", "state_at", "blob", "image", "json_blob"):
+    setattr(HistoryStore, _name, _reading(getattr(HistoryStore, _name)))
 
 
 def _branch_name(name: str | None) -> str | None:

@@ -35,11 +35,18 @@ _RECORD_KEYS = {"id", "time", "updated", "kind", "payload", "revision", "parent"
 
 @dataclass(frozen=True)
 class ImportLimits:
-    """Caps on what an archive may hold (uncompressed bytes, counted while inflating)."""
+    """Caps on what an archive may hold, matched to real documents. Members must be stored or deflated (what
+    export writes; LZMA, bzip2 and others are refused) and compressed at most `max_ratio`:1; their declared
+    sizes are checked before reading, and zipfile never inflates a member past its declared size (so the
+    counts below, taken while inflating, hold). Canvas sizes are held to the document's limits by the event
+    checks (`events.MAX_SIDE`, `events.MAX_PIXELS`)."""
 
     max_members: int = 200_000
-    max_member_bytes: int = 512 * 2**20
-    max_total_bytes: int = 16 * 2**30
+    # the largest blob a real document holds: a PNG of the largest canvas (8192x8192 RGBA, incompressible)
+    max_member_bytes: int = 8192 * 8192 * 4 + 2**20
+    max_total_bytes: int = 8 * 2**30
+    max_ratio: int = 1100  # uncompressed / compressed bytes of a member; deflate itself cannot pass 1032:1
+    max_events: int = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -97,6 +104,12 @@ def _check_names(archive: Path, infos: list[zipfile.ZipInfo], limits: ImportLimi
             raise _reject(archive, f"member {name} appears twice")
         if info.file_size > limits.max_member_bytes:
             raise _reject(archive, f"member {name} is larger than {limits.max_member_bytes} bytes")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise _reject(archive, f"member {name} uses compression method {info.compress_type}; only stored "
+                                   "and deflated members are read")
+        if info.file_size > 2**20 and info.file_size > limits.max_ratio * max(info.compress_size, 1):
+            raise _reject(archive, f"member {name} is compressed {info.file_size // max(info.compress_size, 1)}"
+                                   f":1, more than the {limits.max_ratio}:1 a real archive reaches")
         declared += info.file_size
         members[name] = info
     if declared > limits.max_total_bytes:
@@ -184,7 +197,8 @@ def _check_record(archive: Path, line: int, record: Any, seen: dict[int, str], b
     seen[record["revision"]] = record["branch"]
 
 
-def _parse_events(archive: Path, data: bytes, blobs: set[str], branches: set[str]) -> list[dict[str, Any]]:
+def _parse_events(archive: Path, data: bytes, blobs: set[str], branches: set[str], *,
+                  max_events: int) -> list[dict[str, Any]]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -196,6 +210,8 @@ def _parse_events(archive: Path, data: bytes, blobs: set[str], branches: set[str
     for line, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():
             continue
+        if len(records) >= max_events:
+            raise _reject(archive, f"it holds more than {max_events} events")
         record = _load_json(archive, f"{EVENTS} line {line}", raw)
         _check_record(archive, line, record, seen, blobs, branches, generations)
         if record["id"] <= last_id:
@@ -275,7 +291,8 @@ def import_history(archive: str | os.PathLike, out: str | os.PathLike, *,
                     insert_blob(conn, blob)
                     hashes.add(blob.hash)
                 branches = {b["name"] for b in manifest["branches"]}
-                records = _parse_events(archive, reader.read(members[EVENTS]), hashes, branches)
+                records = _parse_events(archive, reader.read(members[EVENTS]), hashes, branches,
+                                        max_events=limits.max_events)
                 _build(conn, archive, manifest, records)
                 counts = manifest["counts"]
                 if counts.get("events") != len(records) or counts.get("blobs") != len(hashes):

@@ -14,7 +14,7 @@ import pytest
 from studio.history import events as ev
 from studio.history.errors import ImportRejectedError
 from studio.history.export import export_history
-from studio.history.importer import import_history
+from studio.history.importer import ImportLimits, import_history
 from studio.history.store import HistoryStore
 
 
@@ -116,3 +116,65 @@ def test_deeply_nested_json_blob_is_refused(archive, tmp_path):
     with pytest.raises(ImportRejectedError, match="does not replay.*nesting deeper than 64"):
         import_history(bad, tmp_path / "out.studio")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.zip"]
+
+
+def _canvas(width: int, height: int) -> Callable[[str], str]:
+    def edit(line: str) -> str:
+        record = json.loads(line)
+        record["payload"]["state"].update(width=width, height=height)
+        return json.dumps(record)
+    return edit
+
+
+@pytest.mark.parametrize("width, height, message", [
+    (40000, 40000, "'width' must be 1 to 8192 pixels"),
+    (20000, 30, "'width' must be 1 to 8192 pixels"),
+    (8192, 8193, "'height' must be 1 to 8192 pixels"),
+])
+def test_canvas_sizes_beyond_the_documents_limits_are_refused_before_allocating(archive, tmp_path, width,
+                                                                              height, message):
+    bad = rewrite(archive, tmp_path / "bad.zip", edit_line(1, _canvas(width, height)))
+    with pytest.raises(ImportRejectedError, match=message):
+        import_history(bad, tmp_path / "out.studio")
+
+
+def test_event_limits_match_the_document():
+    from studio.document.document import MAX_PIXELS, MAX_SIDE
+
+    assert (ev.MAX_SIDE, ev.MAX_PIXELS) == (MAX_SIDE, MAX_PIXELS)
+
+
+def test_other_compression_methods_are_refused(archive, tmp_path):
+    for method in (zipfile.ZIP_LZMA, zipfile.ZIP_BZIP2):
+        bad = rewrite(archive, tmp_path / "bad.zip", lambda m: m, compression=method)
+        with pytest.raises(ImportRejectedError, match=f"compression method {method}; only stored and deflated"):
+            import_history(bad, tmp_path / "out.studio")
+    stored = rewrite(archive, tmp_path / "stored.zip", lambda m: m, compression=zipfile.ZIP_STORED)
+    assert import_history(stored, tmp_path / "ok.studio").events == 8
+
+
+def test_compression_ratio_and_event_count_are_capped(archive, tmp_path):
+    def padded(members):  # 64 MiB of spaces after the manifest: deflate packs it about 1000:1
+        return {**members, "manifest.json": members["manifest.json"] + b" " * (64 * 2**20)}
+
+    bomb = rewrite(archive, tmp_path / "bomb.zip", padded)
+    assert bomb.stat().st_size < 200_000
+    with pytest.raises(ImportRejectedError, match=r"compressed \d+:1, more than the 100:1"):
+        import_history(bomb, tmp_path / "a.studio", limits=ImportLimits(max_ratio=100))
+    with pytest.raises(ImportRejectedError, match="more than 3 events"):
+        import_history(archive, tmp_path / "b.studio", limits=ImportLimits(max_events=3))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bomb.zip"]
+
+
+def test_lzma_bomb_is_refused_at_once(tmp_path):
+    """The attack of the issue: a tiny LZMA member that would inflate to 64 MiB (refused from its header)."""
+    bomb = tmp_path / "lzma.zip"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_LZMA) as zf:
+        zf.writestr("manifest.json", b"{}")
+        zf.writestr("events.jsonl", b"")
+        with zf.open("blobs/" + "0" * 64 + ".png", "w", force_zip64=True) as member:
+            for _ in range(4):
+                member.write(b"\x00" * (16 * 2**20))  # 64 MiB of zeros
+    assert bomb.stat().st_size < 400_000
+    with pytest.raises(ImportRejectedError, match="compression method 14"):
+        import_history(bomb, tmp_path / "out.studio")

@@ -111,6 +111,18 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _warn_if_held(document: str) -> None:
+    """Tell the user when a window has the document open: it shows this change after its next reload."""
+    from pathlib import Path
+
+    from studio.history.lock import holder_of
+
+    holder = holder_of(Path(document))
+    if holder is not None:
+        print(f"note: {holder.sentence(Path(document)).split('; it was')[0]}; the change is saved, and that "
+              "window shows it when it reloads the document.", file=sys.stderr)
+
+
 def _feedback(args: argparse.Namespace) -> int:
     from studio.history.errors import HistoryError
     from studio.history.store import HistoryStore
@@ -119,6 +131,7 @@ def _feedback(args: argparse.Namespace) -> int:
     if verdict is None and args.rating is None and args.comment is None:
         raise HistoryError("Give --accept, --reject, --rating N or --comment TEXT.")
     with HistoryStore.open(args.document) as store:
+        _warn_if_held(args.document)
         done = store.feedback(args.generation, verdict=verdict, rating=args.rating, comment=args.comment,
                               result=args.result).result()
     print(f"feedback recorded as event {done.event} (revision {done.revision})")
@@ -129,6 +142,7 @@ def _restore(args: argparse.Namespace) -> int:
     from studio.history.store import HistoryStore
 
     with HistoryStore.open(args.document) as store:
+        _warn_if_held(args.document)
         done = store.restore(args.revision, branch=args.branch).result()
         branch = store.current_branch().name
     print(f"restored revision {args.revision} as revision {done.revision} on the new branch {branch!r}")

@@ -45,6 +45,7 @@ from studio.history.blobs import decode_json, decode_png
 from studio.history.checkpoints import state_at, write_root_checkpoint
 from studio.history.errors import HistoryError
 from studio.history.files import link_new, remove_leftovers, temp_path
+from studio.history.lock import DocumentInUseError, DocumentLock, Holder
 from studio.history.migrations import migrate
 from studio.history.rows import (
     CURRENT_BRANCH, MAIN_BRANCH, add_event, add_revision, create_branch, payload_text, set_meta,
@@ -90,19 +91,33 @@ def _create_file(path: Path, *, fts: bool) -> bool:
 class HistoryStore:
     """The history store of one document file. Use `HistoryStore.open` or `HistoryStore.create`."""
 
-    def __init__(self, path: Path, *, readonly: bool, coalesce_window: float, durability: str) -> None:
+    def __init__(self, path: Path, *, readonly: bool, coalesce_window: float, durability: str,
+                 lock: bool = False) -> None:
         self.path = path
+        self.held_by: Holder | None = None  # who holds the document when `lock=True` found it taken
+        self._lock: DocumentLock | None = None
+        if lock and not readonly:
+            try:
+                self._lock = DocumentLock.acquire(path)
+            except DocumentInUseError as exc:
+                readonly = True
+                self.held_by = exc.holder or Holder(0, "?", "?", "another program", time.time())
         self.readonly = readonly
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
-        self._writer = None if readonly else Writer(path, coalesce_window=coalesce_window, durability=durability)
+        try:
+            self._writer = None if readonly else Writer(path, coalesce_window=coalesce_window, durability=durability)
+        except BaseException:
+            if self._lock is not None:
+                self._lock.release()
+            raise
 
     @classmethod
     def create(cls, path: str | os.PathLike, *, coalesce_window: float = DEFAULT_COALESCE_WINDOW,
-               durability: str = DEFAULT_DURABILITY, fts: bool | None = None) -> HistoryStore:
+               durability: str = DEFAULT_DURABILITY, fts: bool | None = None, lock: bool = False) -> HistoryStore:
         """Create a new document at `path` (it must not exist). `durability`: see `schema.DURABILITY`;
-        `fts` None: full-text search when sqlite3 has FTS5."""
+        `fts` None: full-text search when sqlite3 has FTS5; `lock`: see `open`."""
         if durability not in DURABILITY:
             raise HistoryError(f"Unknown durability {durability!r}; use one of: {', '.join(DURABILITY)}.")
         path = Path(path)
@@ -113,13 +128,17 @@ class HistoryStore:
         remove_leftovers(path.parent)
         if not _create_file(path, fts=fts5_available() if fts is None else fts):
             raise HistoryError(f"The document {path} already exists (another program created it just now).")
-        return cls(path, readonly=False, coalesce_window=coalesce_window, durability=durability)
+        return cls(path, readonly=False, coalesce_window=coalesce_window, durability=durability, lock=lock)
 
     @classmethod
     def open(cls, path: str | os.PathLike, *, readonly: bool = False, create: bool = False,
-             coalesce_window: float = DEFAULT_COALESCE_WINDOW, durability: str = DEFAULT_DURABILITY) -> HistoryStore:
+             coalesce_window: float = DEFAULT_COALESCE_WINDOW, durability: str = DEFAULT_DURABILITY,
+             lock: bool = False) -> HistoryStore:
         """Open a document; older schemas are upgraded (not in read-only mode). Files that are not ours or
-        come from a newer version raise a StudioError and are not touched."""
+        come from a newer version raise a StudioError and are not touched. `create`: make it when missing (when
+        another process creates it at the same moment, the file that won is opened). `lock` (windows): take the
+        document's lock (`studio.history.lock`); when someone else holds it the store opens read-only and
+        `held_by` says who (`held_by.sentence(path)` is the message to show)."""
         path = Path(path)
         if create and not path.exists():
             if durability not in DURABILITY:
@@ -128,7 +147,7 @@ class HistoryStore:
                 raise HistoryError(f"The folder {path.parent} does not exist.")
             remove_leftovers(path.parent)
             if _create_file(path, fts=fts5_available()):
-                return cls(path, readonly=False, coalesce_window=coalesce_window, durability=durability)
+                return cls(path, readonly=False, coalesce_window=coalesce_window, durability=durability, lock=lock)
             # another process created it meanwhile: open the file that won
         version = probe(path)
         if version < SCHEMA_VERSION:
@@ -137,7 +156,7 @@ class HistoryStore:
                     f"{path} uses history schema {version}; open it once for writing to upgrade it to {SCHEMA_VERSION}."
                 )
             migrate(path, version)
-        return cls(path, readonly=readonly, coalesce_window=coalesce_window, durability=durability)
+        return cls(path, readonly=readonly, coalesce_window=coalesce_window, durability=durability, lock=lock)
 
     def __enter__(self) -> HistoryStore:
         return self
@@ -154,6 +173,9 @@ class HistoryStore:
             self._local = threading.local()
         if self._writer is not None:
             self._writer.close()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     # -- writes (asynchronous) ------------------------------------------------------------------------------
     def _require_writer(self) -> Writer:

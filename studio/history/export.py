@@ -26,6 +26,7 @@ from studio.history.archive import EVENTS, FORMAT, FORMAT_VERSION, GENERATIONS, 
 from studio.history.blobs import PNG
 from studio.history.dataset import generations_table
 from studio.history.errors import HistoryError
+from studio.history.background import fold_wal
 from studio.history.files import remove_leftovers, replace, temp_path
 from studio.history.reads import Event, blob_media, list_branches, list_events, list_generations, read_blob
 from studio.history.rows import get_meta
@@ -97,6 +98,7 @@ def export_history(document: str | os.PathLike, out: str | os.PathLike) -> Expor
         with HistoryStore.open(document, readonly=True) as store, store.read_transaction() as conn:
             counts = _write_archive(conn, temp)
         replace(temp, out)
+        fold_wal(Path(document))  # an export is a natural pause: fold what the window wrote meanwhile
     finally:
         temp.unlink(missing_ok=True)
     return ExportSummary(out, *counts, bytes_written=out.stat().st_size, seconds=time.perf_counter() - started)

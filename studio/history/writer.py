@@ -3,8 +3,12 @@
 `append` on the GUI thread only validates and queues (microseconds); the thread takes every queued job, writes
 them in ONE transaction (a SAVEPOINT per job, so a bad event fails alone), commits, and then resolves the
 futures: a resolved future (an acknowledgement) means the event is committed to the WAL and survives a
-process crash (and a power cut with durability "full", the default). Heavy work (PNG encoding of images)
-happens before queueing, in the caller's thread.
+process crash; a power cut as `schema.DURABILITY` says (the default "crash": within `background.SYNC_SECONDS`).
+Heavy work (PNG encoding of images) happens before queueing, in the caller's thread.
+
+A full disk fails the edits that could not be saved with DiskFullError (the first of an episode with
+`repeat=False`, so it is reported once) and asks the helper to fold the WAL; acknowledged edits are kept and
+editing goes on once space is freed.
 
 The thread keeps the document state at the head of the current branch in memory. It checks each event against
 it before writing (a stroke outside the canvas is refused). Every `CHECKPOINT_INTERVAL` events it hands a copy
@@ -15,16 +19,18 @@ also folds the WAL into the file, so neither slow part delays acknowledgements.
 from __future__ import annotations
 
 import queue
+import sqlite3
 import threading
+import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from studio.history import events as ev
-from studio.history.background import BackgroundWork
+from studio.history.background import WAL_SIZE_LIMIT, BackgroundWork
 from studio.history.checkpoints import insert_checkpoint, state_at
-from studio.history.errors import HistoryError
+from studio.history.errors import DiskFullError, HistoryError
 from studio.history.reads import DbBlobSource, current_branch, get_event, get_revision, nearest_thumbnail
 from studio.history.rows import (
     CURRENT_BRANCH, add_event, add_revision, create_branch, insert_blob, payload_text, set_head, set_meta,
@@ -120,6 +126,7 @@ class Writer:
         self._head: _Head | None = None
         self._tail: _Tail | None = None
         self._epoch = 0  # bumped whenever memory may be ahead of the database (revision ids may be reused)
+        self._full_since: float | None = None  # when the disk was found full (None: not full)
         self._background = BackgroundWork(path, deliver=self._deliver_checkpoint, sync_wal=durability != "full")
         started: Future = Future()
         self._thread = threading.Thread(target=self._run, args=(started,), name="history-writer", daemon=True)
@@ -171,6 +178,7 @@ class Writer:
             started.set_exception(HistoryError(f"Cannot open {self._path} for writing ({exc})."))
             return
         self._conn.execute("PRAGMA wal_autocheckpoint = 0")  # folding the WAL is the helper thread's job
+        self._conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")  # a reused WAL shrinks back to this
         started.set_result(None)
         stop = False
         while not stop:
@@ -202,30 +210,47 @@ class Writer:
                     outcomes.append((job, self._do(job), None))
                     conn.execute("RELEASE job")
                 except Exception as exc:  # noqa: BLE001 - the job's future carries it
+                    if not conn.in_transaction:  # SQLite rolled the whole batch back (e.g. a full disk)
+                        raise
                     conn.execute("ROLLBACK TO job")
                     conn.execute("RELEASE job")
                     if not isinstance(exc, HistoryError):
                         self._forget()  # memory may be ahead of the database
-                        exc = HistoryError(f"The event could not be saved ({exc}).")
+                        exc = self._disk_full() if _is_disk_full(exc) else HistoryError(
+                            f"The event could not be saved ({exc}).")
                     outcomes.append((job, None, exc))
             conn.execute("COMMIT")
         except Exception as exc:  # noqa: BLE001 - commit failed: nothing of the batch is saved
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             self._forget()
+            full = _is_disk_full(exc)
             error = HistoryError(f"The history could not be saved to {self._path} ({exc}).")
             for job in batch:
                 if not job.future.done():
                     if not job.future.running():
                         job.future.set_running_or_notify_cancel()
-                    job.future.set_exception(error)
+                    if isinstance(job, _Barrier):
+                        job.future.set_result(None)  # a barrier only says that what came before is done
+                    else:
+                        job.future.set_exception(self._disk_full() if full else error)
             return
+        if any(error is None and not isinstance(job, (_Barrier, _Checkpoint)) for job, _, error in outcomes):
+            self._full_since = None  # a save went through: the next full disk is a new episode
         for job, result, error in outcomes:
             if error is None:
                 job.future.set_result(result)
             else:
                 job.future.set_exception(error)
         self._background.wrote(sum(_written_bytes(job) for job, _, error in outcomes if error is None))
+
+    def _disk_full(self) -> DiskFullError:
+        repeat = self._full_since is not None
+        if not repeat:
+            self._full_since = time.monotonic()
+            self._background.fold_now()  # a folded WAL is reused from its start: freed space goes further
+        return DiskFullError(f"The disk holding {self._path} is full: the latest edit was not saved, every edit "
+                             "before it is kept. Free some space and go on editing.", repeat=repeat)
 
     def _forget(self) -> None:
         """Drop the in-memory head (reloaded from the database when next needed) and pending checkpoints."""
@@ -325,6 +350,13 @@ class Writer:
         state.revision = revision
         self._head, self._tail = _Head(branch, revision, state, distance + 1), None
         return Appended(event_id, revision)
+
+
+def _is_disk_full(exc: BaseException) -> bool:
+    """SQLITE_FULL (the disk or the database size limit), or ENOSPC from a file write."""
+    if isinstance(exc, sqlite3.Error):
+        return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "disk is full" in str(exc)
+    return isinstance(exc, OSError) and exc.errno == 28
 
 
 def _written_bytes(job: _Job) -> int:

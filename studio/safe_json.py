@@ -108,7 +108,8 @@ def load_untrusted_json(data: str | bytes | bytearray, *, source: str, max_bytes
         raise UntrustedJsonError(
             f"{source}: nesting deeper than {max_depth} levels at {_where(raw, deep[0])} was refused.")
     try:
-        return json.loads(text, parse_int=_int_parser(max_int), parse_float=_parse_float, parse_constant=_parse_constant)
+        return json.loads(text, parse_int=_int_parser(max_int), parse_float=_parse_float,
+                          parse_constant=_parse_constant)
     except _Refused as exc:
         offset = raw.find(exc.token.encode()) if exc.token else -1
         place = f" at {_where(raw, offset)}" if offset >= 0 else ""

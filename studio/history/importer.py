@@ -36,16 +36,17 @@ _RECORD_KEYS = {"id", "time", "updated", "kind", "payload", "revision", "parent"
 @dataclass(frozen=True)
 class ImportLimits:
     """Caps on what an archive may hold, matched to real documents. Members must be stored or deflated (what
-    export writes; LZMA, bzip2 and others are refused) and compressed at most `max_ratio`:1; their declared
-    sizes are checked before reading, and zipfile never inflates a member past its declared size (so the
-    counts below, taken while inflating, hold). Canvas sizes are held to the document's limits by the event
-    checks (`events.MAX_SIDE`, `events.MAX_PIXELS`)."""
+    export writes; LZMA, bzip2 and others are refused) and members above 1 MiB compressed at most
+    `max_ratio`:1 (PNG blobs are stored, event JSON deflates about 5-30:1); declared sizes are checked before
+    reading, and zipfile never inflates a member past its declared size, so the counts taken while inflating
+    hold. Canvas sizes are held to the document's limits by the event checks (`events.MAX_SIDE`, `MAX_PIXELS`)."""
 
     max_members: int = 200_000
     # the largest blob a real document holds: a PNG of the largest canvas (8192x8192 RGBA, incompressible)
     max_member_bytes: int = 8192 * 8192 * 4 + 2**20
     max_total_bytes: int = 8 * 2**30
-    max_ratio: int = 1100  # uncompressed / compressed bytes of a member; deflate itself cannot pass 1032:1
+    max_ratio: int = 200  # uncompressed / compressed bytes of a member above 1 MiB; real JSON reaches ~30:1
+    max_manifest_bytes: int = 2**20
     max_events: int = 1_000_000
 
 
@@ -272,6 +273,8 @@ def import_history(archive: str | os.PathLike, out: str | os.PathLike, *,
         with zf:
             members = _check_names(archive, zf.infolist(), limits)
             reader = _Reader(archive, zf, limits)
+            if members[MANIFEST].file_size > limits.max_manifest_bytes:
+                raise _reject(archive, f"{MANIFEST} is larger than {limits.max_manifest_bytes} bytes")
             manifest = _load_json(archive, MANIFEST, reader.read(members[MANIFEST]))
             _check_manifest(archive, manifest)
             conn = sqlite3.connect(temp, isolation_level=None)

@@ -116,8 +116,8 @@ def probe(path: Path) -> int:
     """Schema version of the document at `path`, read without writing anything.
 
     Raises NotAStudioFileError for anything that is not our SQLite file (our application id on a file without
-    our tables included) and NewerSchemaError for a file from a newer version. The file is not changed: the header is read as bytes and the version through a read-only
-    connection.
+    our tables included) and NewerSchemaError for a file from a newer version. The file is not changed: the
+    header is read as bytes and the version through a read-only connection.
     """
     header = _read_header(path)
     if len(header) < _HEADER_SIZE or not header.startswith(_SQLITE_MAGIC):

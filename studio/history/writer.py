@@ -18,6 +18,7 @@ also folds the WAL into the file, so neither slow part delays acknowledgements.
 
 from __future__ import annotations
 
+import os
 import queue
 import sqlite3
 import threading
@@ -40,6 +41,7 @@ from studio.history.schema import CHECKPOINT_INTERVAL, connect
 from studio.history.state import DocumentState, apply_event
 
 MAX_BATCH = 512  # jobs per transaction
+WAL_HARD_BYTES = 16 * 2**20  # a WAL larger than this is folded by the writer itself before its next commit
 PAGES_PER_EVENT = 8  # table and index pages an event touches (for estimating WAL growth)
 
 
@@ -127,6 +129,7 @@ class Writer:
         self._tail: _Tail | None = None
         self._epoch = 0  # bumped whenever memory may be ahead of the database (revision ids may be reused)
         self._full_since: float | None = None  # when the disk was found full (None: not full)
+        self._wal = f"{path}-wal"
         self._background = BackgroundWork(path, deliver=self._deliver_checkpoint, sync_wal=durability != "full")
         started: Future = Future()
         self._thread = threading.Thread(target=self._run, args=(started,), name="history-writer", daemon=True)
@@ -197,8 +200,24 @@ class Writer:
             self._write_batch(batch)
         self._conn.close()
 
+    def _fold_if_needed(self) -> None:
+        """Fold the WAL on the writer's own connection when the helper's passive folds cannot keep up (steady
+        writing never lets the WAL restart) or the disk is full: it copies only what the helper left, and the
+        next commit then reuses the WAL from its start instead of growing it."""
+        if self._full_since is None:
+            try:
+                if os.path.getsize(self._wal) <= WAL_HARD_BYTES:
+                    return
+            except OSError:
+                return
+        try:
+            self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error:
+            pass
+
     def _write_batch(self, batch: list[_Job]) -> None:
         conn = self._conn
+        self._fold_if_needed()
         outcomes: list[tuple[_Job, Any, BaseException | None]] = []
         try:
             conn.execute("BEGIN IMMEDIATE")

@@ -98,4 +98,5 @@ def test_check_reports_a_missing_table_and_foreign_tables(document, tmp_path):
     problems = check_document(copy)
     assert "the table 'checkpoints' is missing" in problems
     assert main(["history", "check", str(tmp_path / "missing.studio")]) == 2
-    assert check_document(tmp_path / "missing.studio") == [f"The document {tmp_path / 'missing.studio'} does not exist."]
+    missing = tmp_path / "missing.studio"
+    assert check_document(missing) == [f"The document {missing} does not exist."]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from studio.engine.device import DeviceChoice
+from studio.engine.lora import LocatedLora, LoraInput, LoraState, locate_lora
 from studio.engine.models import check_controlnet_fits, family_of, load_base, load_controlnet
 from studio.engine.sources import LocatedModel
 
@@ -45,6 +46,7 @@ class ModelCache:
         self._base: _LoadedBase | None = None
         self._controlnets: dict[tuple[str, str, str], Any] = {}
         self._pipelines: dict[tuple[Any, ...], Any] = {}
+        self._loras = LoraState()
 
     def base(self, located: LocatedModel) -> tuple[Any, str]:
         """The base text-to-image pipeline for `located` and its family, loading it if needed."""
@@ -89,8 +91,19 @@ class ModelCache:
             self._pipelines[key] = pipe
         return self._pipelines[key], family
 
+    def apply_loras(self, loras: list[LoraInput]) -> list[LocatedLora]:
+        """Check `loras` against the loaded base model and make exactly them active, with their weights, in every
+        pipeline built from it (adapters live in the shared UNet and text encoders); [] turns LoRAs off."""
+        assert self._base is not None, "load the base model first"
+        unet = self._base.pipe.unet
+        located = [locate_lora(lora, allow_pickle=self.allow_pickle, base_family=self._base.family,
+                               context_width=unet.config.cross_attention_dim) for lora in loras]
+        self._loras.apply(self._base.pipe, located, allow_pickle=self.allow_pickle)
+        return located
+
     def clear(self) -> None:
         """Drop every loaded model and free accelerator memory."""
+        self._loras = LoraState()
         self._base = None
         self._controlnets.clear()
         self._pipelines.clear()

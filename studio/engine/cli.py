@@ -3,13 +3,14 @@
     studio models make-tiny DIR [--family sd15|sdxl]
     studio models add NAME SOURCE [--controlnet KIND=SOURCE ...] [--config DIR] [--activate]
     studio models set [--active NAME] [--model NAME --controlnet KIND=SOURCE ...] [--allow-pickle on|off]
-                      [--device auto|cuda|cpu] [--dtype auto|fp16|bf16|fp32]
+                      [--device auto|cuda|cpu] [--dtype auto|fp16|bf16|fp32] [--lora-dir DIR]
     studio models remove NAME
     studio models list
     studio generate [--model SOURCE] [--controlnet KIND=SOURCE ...] --control KIND=IMAGE[,weight=W,start=S,end=E,
                     mode=M,resize=R] ... --prompt TEXT [--negative TEXT] [--steps N] [--guidance X] [--seed N]
                     [--width W --height H] [--scheduler NAME] [--batch N] [--init IMAGE --strength S]
-                    [--accel auto|off] --out FILE.png [--document DOC.studio]
+                    [--lora FILE[:WEIGHT] ...] [--lora-dir DIR] [--accel auto|off] --out FILE.png
+                    [--document DOC.studio]
     studio accel show|clear-cache          (see accel_cli.py)
 """
 
@@ -41,6 +42,12 @@ def _kind_value(text: str) -> tuple[str, str]:
     if kind not in CONTROL_KINDS:
         raise argparse.ArgumentTypeError(f"unknown kind {kind!r}; kinds: {', '.join(CONTROL_KINDS)}")
     return kind, value
+
+
+def _lora_arg(text: str) -> Any:
+    from studio.engine.lora import parse_lora_arg
+
+    return parse_lora_arg(text)
 
 
 def _on_off(text: str) -> bool:
@@ -91,6 +98,10 @@ def _register_generate(subparsers: Any) -> None:
     p.add_argument("--height", type=int, default=512)
     p.add_argument("--scheduler", choices=SCHEDULERS, default="unipc")
     p.add_argument("--batch", type=int, default=1)
+    p.add_argument("--lora", action="append", type=_lora_arg, default=[], metavar="FILE[:WEIGHT]",
+                   help="apply a LoRA (.safetensors, kohya/A1111 or diffusers format) with a weight (default 1); "
+                        "repeatable. <lora:NAME:WEIGHT> in the prompt also works, found in the LoRA folder")
+    p.add_argument("--lora-dir", metavar="DIR", help="LoRA folder for <lora:NAME:W> tags (default: the settings')")
     p.add_argument("--init", metavar="IMAGE", help="refine this image (img2img)")
     p.add_argument("--strength", type=float, default=0.6, help="how much of --init to repaint (0..1)")
     p.add_argument("--device", choices=("auto", "cuda", "cpu"))
@@ -118,6 +129,7 @@ def _settings_for(args: argparse.Namespace) -> Any:
     settings.allow_pickle = settings.allow_pickle or args.allow_pickle
     settings.device = args.device or settings.device
     settings.dtype = args.dtype or settings.dtype
+    settings.lora_dir = getattr(args, "lora_dir", None) or stored.lora_dir
     settings.validate()
     return settings
 
@@ -147,6 +159,7 @@ def _generate(args: argparse.Namespace) -> int:
         guidance_scale=args.guidance, seed=args.seed, scheduler=args.scheduler, batch_size=args.batch,
         controls=[parse_control(kind, spec) for kind, spec in args.control],
         init_image=read_rgb_image(args.init) if args.init else None, strength=args.strength,
+        loras=list(args.lora),
     )
     request.validate()
     outputs = _output_paths(args.out, request.batch_size)
@@ -159,7 +172,8 @@ def _generate(args: argparse.Namespace) -> int:
     try:
         print("loading models...", flush=True)
         engine.prepare(request)
-        with tqdm(total=request.steps, desc="generating", unit="step", leave=False) as bar:
+        # disable=None: no bar when stdout is not a terminal (a log file gets no carriage-return lines)
+        with tqdm(total=request.steps, desc="generating", unit="step", leave=False, disable=None) as bar:
             def on_progress(progress: Any) -> None:
                 bar.total = progress.total
                 bar.update(progress.step - bar.n)
@@ -212,6 +226,7 @@ def _register_models(subparsers: Any) -> None:
     p.add_argument("--allow-pickle", type=_on_off, metavar="on|off")
     p.add_argument("--device", choices=("auto", "cuda", "cpu"))
     p.add_argument("--dtype", choices=("auto", "fp16", "bf16", "fp32"))
+    p.add_argument("--lora-dir", metavar="DIR", help="folder of LoRA files (for <lora:NAME:W> and the window's list)")
     p.set_defaults(func=_set)
 
     p = sub.add_parser("remove", help="remove a model from the settings")
@@ -221,8 +236,15 @@ def _register_models(subparsers: Any) -> None:
 
 def _make_tiny(args: argparse.Namespace) -> int:
     from studio.engine.tiny import describe, make_tiny
+    from studio.engine.tiny_lora import write_tiny_lora
+    from studio.engine.tiny_samples import write_samples
 
-    print(describe(make_tiny(args.dir, family=args.family, seed=args.seed)))
+    tiny = make_tiny(args.dir, family=args.family, seed=args.seed)
+    print(describe(tiny))
+    lora = write_tiny_lora(tiny.base, tiny.base / "loras" / "tiny-style.safetensors", seed=args.seed)
+    print(f"lora (kohya format): {lora}")
+    for kind, path in write_samples(tiny.base).items():
+        print(f"sample {kind} map: {path}")
     return 0
 
 
@@ -244,6 +266,7 @@ def _list(_args: argparse.Namespace) -> int:
     settings = ModelSettings.load()
     print(f"settings: {settings_path()}")
     print(f"device: {settings.device}, dtype: {settings.dtype}, allow pickle: {settings.allow_pickle}")
+    print(f"LoRA folder: {settings.lora_dir or 'none'}")
     if not settings.models:
         print("no models; add one with `studio models add NAME PATH`")
     for name, entry in settings.models.items():
@@ -282,6 +305,8 @@ def _set(args: argparse.Namespace) -> int:
         settings.allow_pickle = args.allow_pickle
     settings.device = args.device or settings.device
     settings.dtype = args.dtype or settings.dtype
+    if args.lora_dir is not None:
+        settings.lora_dir = str(Path(args.lora_dir).expanduser().resolve())
     print(f"saved {settings.save()}")
     return 0
 

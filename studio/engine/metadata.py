@@ -46,7 +46,8 @@ def image_request(request: GenerationRequest, *, seed: int) -> GenerationRequest
 
 def a1111_parameters(request: GenerationRequest, *, seed: int, models: list[dict[str, Any]]) -> str:
     """The A1111-style `parameters` text for one image made with `seed`."""
-    lines = [request.prompt]
+    tags = " ".join(f"<lora:{lora.name}:{lora.weight:g}>" for lora in request.loras)
+    lines = [f"{request.prompt} {tags}".strip() if tags else request.prompt]
     if request.negative_prompt:
         lines.append(f"Negative prompt: {request.negative_prompt}")
     fields = [f"Steps: {request.steps}", f"Sampler: {scheduler_label(request.scheduler)}",

@@ -32,6 +32,7 @@ from studio.engine.control_images import fit_image
 from studio.engine.control_modes import install_guess_mode_hooks, install_mode_hooks, remove_hooks
 from studio.engine.device import DeviceChoice, choose_device
 from studio.engine.errors import DeviceOutOfMemoryError, GenerationError, ModelError
+from studio.engine.lora import resolve_request_loras
 from studio.engine.preview import latents_to_preview
 from studio.engine.request import GenerationRequest
 from studio.engine.run_plan import RunPlan
@@ -125,10 +126,15 @@ class Engine:
         with self._lock:
             return self._prepare(request)[0]
 
-    def _prepare(self, request: GenerationRequest) -> tuple[Any, str, list[LocatedModel]]:
+    def _prepare(self, request: GenerationRequest) -> tuple[Any, str, list[Any], str]:
+        """The pipeline, family, located models (base, ControlNets, LoRAs) and the prompt without LoRA tags."""
         base, controlnets = self.locate_models([c.kind for c in request.controls])
+        bundled = base.path / "loras" if base.layout == "folder" else None
+        lora_dir = self.settings.lora_dir or (str(bundled) if bundled is not None and bundled.is_dir() else None)
+        prompt, loras = resolve_request_loras(request.prompt, list(request.loras), lora_dir)
         pipe, family = self._cache.pipeline(base, controlnets, refine=request.is_refine)
-        return pipe, family, [base, *controlnets]
+        located_loras = self._cache.apply_loras(loras)
+        return pipe, family, [base, *controlnets, *located_loras], prompt
 
     def unload(self) -> None:
         """Drop all loaded models and free memory."""
@@ -152,11 +158,11 @@ class Engine:
         seed = request.seed if request.seed is not None else secrets.randbelow(2**32)
         seeds = [seed + i for i in range(request.batch_size)]
         try:
-            pipe, family, located = self._prepare(request)
+            pipe, family, located, prompt = self._prepare(request)
         except _oom_errors() as exc:
             raise self._out_of_memory(request, exc) from exc
         loaded = time.perf_counter()
-        kwargs = self._call_arguments(pipe, request, seeds)
+        kwargs = self._call_arguments(pipe, request, seeds, prompt=prompt)
         prepared = time.perf_counter()
         result = GenerationResult(
             request=request, images=[], seed=seed, seeds=seeds, cancelled=False, timings={},
@@ -175,14 +181,15 @@ class Engine:
                           "total": done - started}
         return result
 
-    def _call_arguments(self, pipe: Any, request: GenerationRequest, seeds: list[int]) -> dict[str, Any]:
+    def _call_arguments(self, pipe: Any, request: GenerationRequest, seeds: list[int], *,
+                        prompt: str) -> dict[str, Any]:
         """Keyword arguments for the pipeline call (control maps fitted to the output size, generators...)."""
         import torch
 
         width, height = request.width, request.height
         pipe.scheduler = make_scheduler(request.scheduler, pipe.scheduler.config)
         kwargs: dict[str, Any] = {
-            "prompt": request.prompt, "negative_prompt": request.negative_prompt,
+            "prompt": prompt, "negative_prompt": request.negative_prompt,
             "num_inference_steps": request.steps, "guidance_scale": request.guidance_scale,
             "num_images_per_prompt": request.batch_size,
             "generator": [torch.Generator("cpu").manual_seed(s) for s in seeds],

@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from studio.engine.errors import RequestError
+from studio.engine.lora import LoraInput
 
 FORMAT_VERSION = 1
 SCHEDULERS = ("unipc", "dpmpp_2m_karras", "euler_a", "ddim", "lcm")
@@ -178,6 +179,7 @@ class GenerationRequest:
     controls: list[ControlInput] = field(default_factory=list)
     init_image: np.ndarray | None = None
     strength: float = 0.6
+    loras: list[LoraInput] = field(default_factory=list)
 
     def validate(self) -> None:
         """Raise `RequestError` with one clear sentence for the first bad value."""
@@ -205,6 +207,10 @@ class GenerationRequest:
             if control.kind in seen:
                 raise RequestError(f"There are two {control.kind} controls; give at most one per kind.")
             seen.add(control.kind)
+        if not isinstance(self.loras, (list, tuple)) or not all(isinstance(x, LoraInput) for x in self.loras):
+            raise RequestError("The LoRAs must be a list of LoraInput.")
+        for index, lora in enumerate(self.loras):
+            lora.validate(index=index)
         if self.init_image is not None:
             _check_image(self.init_image, what="The image to refine")
             _check_range(self.strength, 0.0, 1.0, what="The refine strength")
@@ -230,6 +236,7 @@ class GenerationRequest:
         data["strength"] = float(self.strength)
         data["seed"] = None if self.seed is None else int(self.seed)
         data["controls"] = [c.to_dict(include_images=include_images) for c in self.controls]
+        data["loras"] = [{"path": lora.path, "weight": float(lora.weight)} for lora in self.loras]
         has_init = include_images and self.init_image is not None
         data["init_image"] = image_to_base64_png(self.init_image) if has_init else None
         return data
@@ -247,6 +254,12 @@ class GenerationRequest:
         if not isinstance(controls, list):
             raise RequestError("The request's controls must be a list.")
         values["controls"] = [ControlInput.from_dict(c, index=i) for i, c in enumerate(controls)]
+        loras = values.get("loras", [])
+        if not isinstance(loras, list) or not all(
+                isinstance(x, dict) and set(x) <= {"path", "weight"} and isinstance(x.get("path"), str)
+                and _is_number(x.get("weight", 1.0)) for x in loras):
+            raise RequestError("The request's loras must be a list of {\"path\": text, \"weight\": number}.")
+        values["loras"] = [LoraInput(path=x["path"], weight=float(x.get("weight", 1.0))) for x in loras]
         if values.get("init_image") is not None:
             values["init_image"] = image_from_base64_png(values["init_image"], what="The image to refine")
         for name in ("width", "height", "steps", "batch_size"):

@@ -34,6 +34,7 @@ from studio.engine.device import DeviceChoice, choose_device
 from studio.engine.errors import DeviceOutOfMemoryError, GenerationError, ModelError
 from studio.engine.lora import resolve_request_loras
 from studio.engine.preview import latents_to_preview
+from studio.engine.prompt_weights import parse_weighted, prompt_embeddings
 from studio.engine.request import GenerationRequest
 from studio.engine.run_plan import RunPlan
 from studio.engine.schedulers import make_scheduler
@@ -162,7 +163,7 @@ class Engine:
         except _oom_errors() as exc:
             raise self._out_of_memory(request, exc) from exc
         loaded = time.perf_counter()
-        kwargs = self._call_arguments(pipe, request, seeds, prompt=prompt)
+        kwargs = self._call_arguments(pipe, request, seeds, prompt=prompt, family=family)
         prepared = time.perf_counter()
         result = GenerationResult(
             request=request, images=[], seed=seed, seeds=seeds, cancelled=False, timings={},
@@ -182,19 +183,24 @@ class Engine:
         return result
 
     def _call_arguments(self, pipe: Any, request: GenerationRequest, seeds: list[int], *,
-                        prompt: str) -> dict[str, Any]:
+                        prompt: str, family: str) -> dict[str, Any]:
         """Keyword arguments for the pipeline call (control maps fitted to the output size, generators...)."""
         import torch
 
         width, height = request.width, request.height
         pipe.scheduler = make_scheduler(request.scheduler, pipe.scheduler.config)
         kwargs: dict[str, Any] = {
-            "prompt": prompt, "negative_prompt": request.negative_prompt,
             "num_inference_steps": request.steps, "guidance_scale": request.guidance_scale,
             "num_images_per_prompt": request.batch_size,
             "generator": [torch.Generator("cpu").manual_seed(s) for s in seeds],
             "output_type": "pil",
         }
+        embeddings = prompt_embeddings(pipe, family, prompt, request.negative_prompt)
+        if embeddings is None:
+            kwargs.update(prompt=parse_weighted(prompt).plain_text,
+                          negative_prompt=parse_weighted(request.negative_prompt).plain_text)
+        else:
+            kwargs.update(embeddings)
         controls = request.controls
         maps = [Image.fromarray(fit_image(c.image, width=width, height=height, mode=c.resize_mode))
                 for c in controls]

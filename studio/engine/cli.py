@@ -7,7 +7,7 @@
     studio models remove NAME
     studio models list
     studio generate [--model SOURCE] [--controlnet KIND=SOURCE ...] --control KIND=IMAGE[,weight=W,start=S,end=E,
-                    mode=M,resize=R] ... --prompt TEXT [--negative TEXT] [--steps N] [--guidance X] [--seed N]
+                    mode=M,resize=R] ... --prompt TEXT | --from-png PNG [--negative TEXT] [--steps N] [--guidance X] [--seed N]
                     [--width W --height H] [--scheduler NAME] [--batch N] [--init IMAGE --strength S]
                     [--lora FILE[:WEIGHT] ...] [--lora-dir DIR] [--accel auto|off] --out FILE.png
                     [--document DOC.studio]
@@ -89,21 +89,24 @@ def _register_generate(subparsers: Any) -> None:
     p.add_argument("--control", action="append", type=_kind_value, default=[], metavar="KIND=IMAGE[,opt=v]",
                    help="control map; options weight, start, end, mode (balanced|prompt|control), "
                         "resize (just_resize|crop_and_resize|resize_and_fill)")
-    p.add_argument("--prompt", required=True)
-    p.add_argument("--negative", default="")
-    p.add_argument("--steps", type=int, default=20)
-    p.add_argument("--guidance", type=float, default=7.0)
+    p.add_argument("--from-png", metavar="PNG", help="start from the settings stored in a PNG (the studio's own "
+                   "remakes the same pixels with the same models; other tools' give prompt, seed, steps, size...); "
+                   "other flags given override them")
+    p.add_argument("--prompt", help="the prompt (required unless --from-png)")
+    p.add_argument("--negative", help="negative prompt (default empty)")
+    p.add_argument("--steps", type=int, help="steps (default 20)")
+    p.add_argument("--guidance", type=float, help="guidance scale (default 7)")
     p.add_argument("--seed", type=int)
-    p.add_argument("--width", type=int, default=512)
-    p.add_argument("--height", type=int, default=512)
-    p.add_argument("--scheduler", choices=SCHEDULERS, default="unipc")
-    p.add_argument("--batch", type=int, default=1)
+    p.add_argument("--width", type=int, help="default 512")
+    p.add_argument("--height", type=int, help="default 512")
+    p.add_argument("--scheduler", choices=SCHEDULERS, help="default unipc")
+    p.add_argument("--batch", type=int, help="default 1")
     p.add_argument("--lora", action="append", type=_lora_arg, default=[], metavar="FILE[:WEIGHT]",
                    help="apply a LoRA (.safetensors, kohya/A1111 or diffusers format) with a weight (default 1); "
                         "repeatable. <lora:NAME:WEIGHT> in the prompt also works, found in the LoRA folder")
     p.add_argument("--lora-dir", metavar="DIR", help="LoRA folder for <lora:NAME:W> tags (default: the settings')")
     p.add_argument("--init", metavar="IMAGE", help="refine this image (img2img)")
-    p.add_argument("--strength", type=float, default=0.6, help="how much of --init to repaint (0..1)")
+    p.add_argument("--strength", type=float, help="how much of --init to repaint (0..1, default 0.6)")
     p.add_argument("--device", choices=("auto", "cuda", "cpu"))
     p.add_argument("--dtype", choices=("auto", "fp16", "bf16", "fp32"))
     p.add_argument("--allow-pickle", action="store_true", help="allow pickle checkpoints (.ckpt .pt .pth .bin)")
@@ -145,22 +148,51 @@ def _output_paths(out: str, count: int) -> list[Path]:
     return [path.with_name(f"{path.stem}-{i + 1}{path.suffix}") for i in range(count)]
 
 
+_FLAG_FIELDS = {"prompt": "prompt", "negative": "negative_prompt", "width": "width", "height": "height",
+                "steps": "steps", "guidance": "guidance_scale", "seed": "seed", "scheduler": "scheduler",
+                "batch": "batch_size", "strength": "strength"}
+
+
+def _request_for(args: argparse.Namespace) -> Any:
+    """The request of the flags, on top of --from-png's settings when given."""
+    import dataclasses
+
+    from studio.engine.control_images import read_rgb_image
+    from studio.engine.request import GenerationRequest
+
+    if args.from_png:
+        from studio.png.read import read_png_settings
+        from studio.png.remake import request_from_settings
+
+        settings = read_png_settings(args.from_png)
+        if settings is None:
+            raise RequestError(f"{args.from_png} carries no generation settings to start from.")
+        request, notes = request_from_settings(settings)
+        print(f"settings from {args.from_png} ({settings.source})")
+        for note in notes:
+            print(f"note: {note}")
+    elif args.prompt is None:
+        raise RequestError("Give --prompt (or --from-png with a PNG that has generation settings).")
+    else:
+        request = GenerationRequest(prompt=args.prompt)
+    changes = {field: getattr(args, flag) for flag, field in _FLAG_FIELDS.items() if getattr(args, flag) is not None}
+    if args.control:
+        changes["controls"] = [parse_control(kind, spec) for kind, spec in args.control]
+    if args.init:
+        changes["init_image"] = read_rgb_image(args.init)
+    if args.lora:
+        changes["loras"] = list(request.loras) + list(args.lora)
+    return dataclasses.replace(request, **changes)
+
+
 def _generate(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from studio.engine.control_images import read_rgb_image
     from studio.engine.metadata import save_png
     from studio.engine.pipeline import Engine
-    from studio.engine.request import GenerationRequest
     from studio.history.record import log_generation_to_document
 
-    request = GenerationRequest(
-        prompt=args.prompt, negative_prompt=args.negative, width=args.width, height=args.height, steps=args.steps,
-        guidance_scale=args.guidance, seed=args.seed, scheduler=args.scheduler, batch_size=args.batch,
-        controls=[parse_control(kind, spec) for kind, spec in args.control],
-        init_image=read_rgb_image(args.init) if args.init else None, strength=args.strength,
-        loras=list(args.lora),
-    )
+    request = _request_for(args)
     request.validate()
     outputs = _output_paths(args.out, request.batch_size)
     from studio.engine.accel_cli import accelerator_for

@@ -72,13 +72,14 @@ class ModelCache:
             self._controlnets[key] = model.to(self._base.placed_on)
         return self._controlnets[key]
 
-    def pipeline(self, base: LocatedModel, controlnets: list[LocatedModel], *, refine: bool) -> tuple[Any, str]:
+    def pipeline(self, base: LocatedModel, controlnets: list[LocatedModel], *, refine: bool,
+                 inpaint: bool = False) -> tuple[Any, str]:
         """The pipeline for this base, these ControlNets (in request order) and mode, and the model family."""
         base_pipe, family = self.base(base)
         models = [self.controlnet(c) for c in controlnets]
-        key = (_key(base), tuple(_key(c) for c in controlnets), refine)
+        key = (_key(base), tuple(_key(c) for c in controlnets), refine, inpaint)
         if key not in self._pipelines:
-            cls = _pipeline_class(family, with_control=bool(models), refine=refine)
+            cls = _pipeline_class(family, with_control=bool(models), refine=refine, inpaint=inpaint)
             extra = {}
             if models:
                 from diffusers.models.controlnets.multicontrolnet import MultiControlNetModel
@@ -119,11 +120,14 @@ def free_memory(device: DeviceChoice) -> None:
         torch.cuda.empty_cache()
 
 
-def _pipeline_class(family: str, *, with_control: bool, refine: bool) -> Any:
+def _pipeline_class(family: str, *, with_control: bool, refine: bool, inpaint: bool = False) -> Any:
     import diffusers
 
     prefix = "StableDiffusionXL" if family == "sdxl" else "StableDiffusion"
-    if with_control:
+    control = "ControlNet" if with_control else ""
+    if inpaint:
+        name = f"{prefix}{control}InpaintPipeline"
+    elif with_control:
         name = f"{prefix}ControlNetImg2ImgPipeline" if refine else f"{prefix}ControlNetPipeline"
     else:
         name = f"{prefix}Img2ImgPipeline" if refine else f"{prefix}Pipeline"

@@ -9,6 +9,7 @@
     studio generate [--model SOURCE] [--controlnet KIND=SOURCE ...] --control KIND=IMAGE[,weight=W,start=S,end=E,
                     mode=M,resize=R] ... --prompt TEXT | --from-png PNG [--negative TEXT] [--steps N] [--guidance X] [--seed N]
                     [--width W --height H] [--scheduler NAME] [--batch N] [--init IMAGE --strength S]
+                    [--mask MASK.png [--mask-blur PX] [--only-masked --padding PX]]
                     [--lora FILE[:WEIGHT] ...] [--lora-dir DIR] [--accel auto|off] --out FILE.png
                     [--document DOC.studio]
     studio accel show|clear-cache          (see accel_cli.py)
@@ -107,6 +108,13 @@ def _register_generate(subparsers: Any) -> None:
     p.add_argument("--lora-dir", metavar="DIR", help="LoRA folder for <lora:NAME:W> tags (default: the settings')")
     p.add_argument("--init", metavar="IMAGE", help="refine this image (img2img)")
     p.add_argument("--strength", type=float, help="how much of --init to repaint (0..1, default 0.6)")
+    p.add_argument("--mask", metavar="MASK.png", help="inpaint: repaint only the white area of --init (the rest "
+                                                       "stays exactly as it was)")
+    p.add_argument("--mask-blur", type=int, help="feather of the pasted-back edge in pixels, inside the mask "
+                                                 "(default 4)")
+    p.add_argument("--only-masked", action="store_true", help="inpaint the masked area (plus --padding) at the "
+                                                              "full --width/--height and paste it into --init")
+    p.add_argument("--padding", type=int, help="pixels around the mask for --only-masked (default 32)")
     p.add_argument("--device", choices=("auto", "cuda", "cpu"))
     p.add_argument("--dtype", choices=("auto", "fp16", "bf16", "fp32"))
     p.add_argument("--allow-pickle", action="store_true", help="allow pickle checkpoints (.ckpt .pt .pth .bin)")
@@ -180,6 +188,14 @@ def _request_for(args: argparse.Namespace) -> Any:
         changes["controls"] = [parse_control(kind, spec) for kind, spec in args.control]
     if args.init:
         changes["init_image"] = read_rgb_image(args.init)
+    if args.mask:
+        changes["mask"] = read_rgb_image(args.mask)
+    if args.mask_blur is not None:
+        changes["mask_blur"] = args.mask_blur
+    if args.only_masked:
+        changes["inpaint_only_masked"] = True
+    if args.padding is not None:
+        changes["inpaint_padding"] = args.padding
     if args.lora:
         changes["loras"] = list(request.loras) + list(args.lora)
     return dataclasses.replace(request, **changes)

@@ -57,6 +57,10 @@ def a1111_parameters(request: GenerationRequest, *, seed: int, models: list[dict
         fields += [f"Model hash: {base['fingerprint'][:10]}", f"Model: {_model_name(base)}"]
     if request.is_refine:
         fields.append(f"Denoising strength: {request.strength:g}")
+    if request.is_inpaint:
+        fields.append(f"Mask blur: {request.mask_blur}")
+        if request.inpaint_only_masked:
+            fields += ["Inpaint area: Only masked", f"Masked area padding: {request.inpaint_padding}"]
     by_kind = {m.get("role"): m for m in models}
     for index, control in enumerate(request.controls):
         model = by_kind.get(control.kind)

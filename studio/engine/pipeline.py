@@ -32,6 +32,7 @@ from studio.engine.control_images import fit_image
 from studio.engine.control_modes import install_guess_mode_hooks, install_mode_hooks, remove_hooks
 from studio.engine.device import DeviceChoice, choose_device
 from studio.engine.errors import DeviceOutOfMemoryError, GenerationError, ModelError
+from studio.engine.inpaint import plan_inpaint
 from studio.engine.lora import resolve_request_loras
 from studio.engine.preview import latents_to_preview
 from studio.engine.prompt_weights import parse_weighted, prompt_embeddings
@@ -133,7 +134,10 @@ class Engine:
         bundled = base.path / "loras" if base.layout == "folder" else None
         lora_dir = self.settings.lora_dir or (str(bundled) if bundled is not None and bundled.is_dir() else None)
         prompt, loras = resolve_request_loras(request.prompt, list(request.loras), lora_dir)
-        pipe, family = self._cache.pipeline(base, controlnets, refine=request.is_refine)
+        pipe, family = self._cache.pipeline(base, controlnets, refine=request.is_refine, inpaint=request.is_inpaint)
+        if pipe.unet.config.in_channels != 4 and not request.is_inpaint:
+            raise ModelError(f"{base.path} is an inpainting model ({pipe.unet.config.in_channels}-channel UNet); "
+                             "it only repaints masked areas: give an image and a mask (--init, --mask).")
         located_loras = self._cache.apply_loras(loras)
         return pipe, family, [base, *controlnets, *located_loras], prompt
 
@@ -212,7 +216,15 @@ class Engine:
                 "control_guidance_start": [float(c.start) for c in controls],
                 "control_guidance_end": [float(c.end) for c in controls],
             })
-        if request.is_refine:
+        if request.is_inpaint:
+            job = plan_inpaint(request)
+            kwargs.update({"image": Image.fromarray(job.image), "mask_image": Image.fromarray(job.mask),
+                           "strength": float(request.strength), "width": width, "height": height})
+            if controls:
+                inpaint_maps = [Image.fromarray(m) for m in job.control_maps]
+                kwargs["control_image"] = inpaint_maps[0] if len(inpaint_maps) == 1 else inpaint_maps
+            kwargs["_inpaint_job"] = job
+        elif request.is_refine:
             init = Image.fromarray(fit_image(request.init_image, width=width, height=height, mode="crop_and_resize"))
             kwargs.update({"image": init, "strength": float(request.strength)})
             if controls:
@@ -234,6 +246,7 @@ class Engine:
         """Call the pipeline with progress, previews, cancellation, control-mode hooks and the run plan."""
         start = time.perf_counter()
         state = {"interrupted": False}
+        job = kwargs.pop("_inpaint_job", None)
         make_preview = plan.preview or latents_to_preview
 
         def on_step_end(pipeline: Any, step: int, _timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
@@ -266,6 +279,8 @@ class Engine:
             remove_hooks(handles)
         if state["interrupted"]:
             return [], True
+        if job is not None:
+            return [job.finish(image) for image in output.images], False
         return list(output.images), False
 
     def _out_of_memory(self, request: GenerationRequest, exc: BaseException) -> DeviceOutOfMemoryError:

@@ -105,7 +105,8 @@ def check_controlnet_fits(*, controlnet: Any, controlnet_at: LocatedModel, unet:
         ("cross-attention width", cn.get("cross_attention_dim"), base.get("cross_attention_dim")),
         ("block channels", list(cn.get("block_out_channels")), list(base.get("block_out_channels"))),
         ("layers per block", cn.get("layers_per_block"), base.get("layers_per_block")),
-        ("latent channels", cn.get("in_channels"), base.get("in_channels")),
+        # out_channels: a 9-channel inpainting UNet still denoises 4-channel latents, which its ControlNets take
+        ("latent channels", cn.get("in_channels"), base.get("out_channels")),
     )
     for what, cn_value, base_value in checks:
         if cn_value != base_value:

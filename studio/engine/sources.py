@@ -144,9 +144,9 @@ def classify_base_file(path: Path, shapes: dict[str, tuple[int, ...]]) -> tuple[
             raise ModelError(f"{path} is a ControlNet, not a base model.")
         raise ModelError(f"{path} is not a Stable Diffusion checkpoint (no UNet weights in the original layout).")
     conv_in = shapes.get("model.diffusion_model.input_blocks.0.0.weight")
-    if conv_in is not None and conv_in[1] != 4:
-        raise ModelError(f"{path} takes {conv_in[1]} input channels (an inpainting or edit model); "
-                         "Studio needs a plain text-to-image model.")
+    if conv_in is not None and conv_in[1] not in (4, 9):
+        raise ModelError(f"{path} takes {conv_in[1]} input channels (an edit model such as InstructPix2Pix); "
+                         "Studio loads text-to-image and 9-channel inpainting models.")
     sdxl = any(key.startswith("conditioner.embedders.1.") for key in shapes)
     return "ldm", _family_from_width(_context_width(shapes), sdxl_marker=sdxl)
 

@@ -102,7 +102,8 @@ def _latest(feedback: list[Feedback], name: str) -> Any:
     return next((getattr(f, name) for f in reversed(feedback) if getattr(f, name) is not None), None)
 
 
-def _rerun_key(request: dict[str, Any]) -> str:
+def request_key(request: dict[str, Any]) -> str:
+    """The request without its seed and batch size: equal for a batch and its re-runs."""
     return json.dumps({k: v for k, v in request.items() if k not in _NOT_COMPARED}, sort_keys=True)
 
 
@@ -121,7 +122,7 @@ def result_images(conn: sqlite3.Connection) -> list[ResultImage]:
                 earlier.refined += 1
             seed = payload.get("seed") if payload.get("seed") is not None else request.get("seed")
             if request.get("seed") is not None and seed is not None:
-                for earlier in by_request.get((_rerun_key(request), int(seed)), []):
+                for earlier in by_request.get((request_key(request), int(seed)), []):
                     earlier.rerun += 1
             new = [ResultImage(event.id, i, len(payload["results"]), event.revision, event.branch, event.time,
                                payload, hash_) for i, hash_ in enumerate(payload["results"])]
@@ -130,7 +131,7 @@ def result_images(conn: sqlite3.Connection) -> list[ResultImage]:
                 images.append(image)
                 by_hash.setdefault(image.image_hash, []).append(image)
                 if image.seed is not None:
-                    by_request.setdefault((_rerun_key(request), image.seed), []).append(image)
+                    by_request.setdefault((request_key(request), image.seed), []).append(image)
         elif event.kind == ev.FEEDBACK:
             _add_feedback(by_generation.get(payload["generation"], []), event)
         elif payload["image"] is not None:

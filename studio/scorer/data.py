@@ -64,7 +64,7 @@ def target(image: ResultImage) -> float | None:
 
 def _item(document: Path, image: ResultImage) -> Item:
     return Item(document.name, image.generation, image.index, image.image_hash, image.time, image.prompt,
-                image.seed, image.verdict, image.rating, target(image), f"{document}:{request_key(image.request)}")
+                image.seed, image.verdict, image.rating, target(image), f"{document}:{request_key(image)}")
 
 
 def load(documents: Iterable[str | os.PathLike], encoder: ClipEncoder, *, labelled_only: bool = True) -> Data:

@@ -23,8 +23,8 @@ from studio.scorer.head import ScoreHead
 
 @dataclass(frozen=True)
 class TrainSettings:
-    epochs: int = 300
-    learning_rate: float = 1e-3
+    epochs: int = 100
+    learning_rate: float = 3e-4
     weight_decay: float = 1e-2
     pointwise_weight: float = 0.5
     folds: int = 5

@@ -94,10 +94,22 @@ def _salvage(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from studio.history.errors import HistoryError
     from studio.history.export import export_history
 
-    summary = export_history(args.document, args.out)
-    print(f"exported {summary.events} events, {summary.blobs} blobs and {summary.generations} generations "
+    if args.format != "archive":
+        from studio.history.presets import export_preset
+
+        summary = export_preset(args.document, args.out, format=args.format, kind=args.kind,
+                                min_rating=args.min_rating)
+        print(f"exported {summary.rows} {args.format} rows from {summary.documents} document(s) "
+              f"({summary.images} result images read) to {summary.path}")
+        return 0
+    if len(args.document) != 1 or args.kind is not None or args.min_rating is not None:
+        raise HistoryError("An archive holds one document; --kind and --min-rating need --format controlnet.")
+    summary = export_history(args.document[0], args.out)
+    print(f"exported {summary.events} events, {summary.blobs} blobs, {summary.generations} generations and "
+          f"{summary.images} result images "
           f"to {summary.path} ({summary.bytes_written / 1e6:.1f} MB in {summary.seconds:.2f} s)")
     return 0
 
@@ -172,9 +184,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     salvage.add_argument("--out", required=True, help="the new .studio document (must not exist)")
     salvage.set_defaults(func=_salvage)
 
-    export = commands.add_parser("export", help="export the history as a zip (JSONL, PNG/JSON blobs, Parquet)")
-    export.add_argument("document")
-    export.add_argument("--out", required=True, help="the zip file to write")
+    export = commands.add_parser("export", help="export the history as a zip (events, blobs, per-image Parquet) "
+                                                "or as a training set (--format)")
+    export.add_argument("document", nargs="+", help="the .studio document (several for a training set)")
+    export.add_argument("--out", required=True, help="the zip file, or the new folder of a training set")
+    export.add_argument("--format", choices=("archive", "controlnet", "preference"), default="archive",
+                        help="archive (default): the whole history; controlnet: image, text, conditioning_image "
+                             "of liked images; preference: Pick-a-Pic v2 pairs")
+    export.add_argument("--kind", choices=("edge", "pose", "depth"), help="the control map (controlnet format)")
+    export.add_argument("--min-rating", type=int, choices=range(1, 6), metavar="{1..5}",
+                        help="controlnet format: rated images need this many stars (default 4; unrated ones "
+                             "count when accepted)")
     export.set_defaults(func=_export)
 
     importer = commands.add_parser("import", help="build a new document from an exported zip")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.history import events as ev
-from studio.history.archive import EVENTS, FORMAT, FORMAT_VERSION, GENERATIONS, MANIFEST, parse_blob_path
+from studio.history.archive import DATA_MEMBERS, EVENTS, FORMAT, FORMAT_VERSION, MANIFEST, parse_blob_path
 from studio.history.blobs import Blob, is_blob_hash
 from studio.history.checkpoints import build_missing_checkpoints, state_at, write_root_checkpoint
 from studio.history.errors import HistoryError, ImportRejectedError
@@ -98,7 +98,7 @@ def _check_names(archive: Path, infos: list[zipfile.ZipInfo], limits: ImportLimi
         if info.is_dir() and name in ("blobs/",):
             continue
         unsafe = name.startswith(("/", "\\")) or "\\" in name or ".." in name.split("/") or ":" in name
-        known = name in (MANIFEST, EVENTS, GENERATIONS) or parse_blob_path(name) is not None
+        known = name in (MANIFEST, EVENTS, *DATA_MEMBERS) or parse_blob_path(name) is not None
         if unsafe or not known or "\x00" in name:
             raise _reject(archive, f"it holds the unexpected member {name!r}")
         if name in members:

@@ -58,7 +58,8 @@ class _ControlRow:
 
 
 class ControlTable(QWidget):
-    """A grid with one row per control layer; emits `changed` on any edit."""
+    """A grid with two lines per control layer (use, weight, start, end; then the mode under the numbers), narrow
+    enough for the Generate dock at 1366x768; emits `changed` on any edit."""
 
     changed = Signal()
 
@@ -66,19 +67,23 @@ class ControlTable(QWidget):
         super().__init__(parent)
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
-        for column, title in enumerate(("Layer", "Weight", "Start", "End", "Mode")):
+        grid.setVerticalSpacing(2)
+        for column, title in enumerate(("Layer", "Weight", "Start", "End")):
             grid.addWidget(QLabel(title), 0, column)
         self.rows: dict[str, _ControlRow] = {}
-        for line, kind in enumerate(CONTROL_KINDS, start=1):
+        for index, kind in enumerate(CONTROL_KINDS):
             row = _ControlRow(kind)
             self.rows[kind] = row
-            for column, widget in enumerate((row.use, row.weight, row.start, row.end, row.mode)):
+            line = 1 + 2 * index
+            for column, widget in enumerate((row.use, row.weight, row.start, row.end)):
                 grid.addWidget(widget, line, column)
+            grid.addWidget(row.mode, line + 1, 1, 1, 3)
             row.use.toggled.connect(lambda _on, r=row: self._use_toggled(r))
             for spin in (row.weight, row.start, row.end):
                 spin.valueChanged.connect(self.changed)
             row.mode.currentIndexChanged.connect(self.changed)
-        grid.setColumnStretch(4, 1)
+        for column in (1, 2, 3):
+            grid.setColumnStretch(column, 1)
 
     def settings(self) -> dict[str, ControlSettings]:
         return {kind: row.settings() for kind, row in self.rows.items()}

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -34,6 +33,7 @@ from studio.document.history import UndoHistory
 from studio.engine.request import MAX_BATCH, MAX_GUIDANCE, MAX_SIZE, MAX_STEPS, MIN_SIZE, SCHEDULERS
 from ui.common.images import rgb_to_pixmap
 from ui.common.message_bar import MessageBar
+from ui.common.section import Section
 from ui.generate.control_table import ControlTable
 from ui.generate.live_panel import LiveControls
 
@@ -45,6 +45,15 @@ SCHEDULER_LABELS = {
     "lcm": "LCM",
 }
 PREVIEW_SIZE = 192
+
+
+def _form(parent: QWidget) -> QFormLayout:
+    """A form whose labels move above their fields when the dock is narrow."""
+    form = QFormLayout(parent)
+    form.setContentsMargins(0, 0, 0, 0)
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+    form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+    return form
 
 
 def _text_box(placeholder: str, lines: int) -> QPlainTextEdit:
@@ -70,20 +79,25 @@ class GeneratePanel(QWidget):
         self._last_seed: int | None = None
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
-        scroll = QScrollArea()
+        # Scrolls up and down only: the sections reflow to the dock's width, and fold away when short of room.
+        self.scroll_area = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         body = QWidget()
         scroll.setWidget(body)
         layout = QVBoxLayout(body)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self._build_model_row())
-        layout.addWidget(self._build_prompt_group())
-        layout.addWidget(self._build_sampling_group())
-        controls_group = QGroupBox("Control layers")
         self.control_table = ControlTable()
-        QVBoxLayout(controls_group).addWidget(self.control_table)
-        layout.addWidget(controls_group)
+        self.sections = {
+            "prompt": Section("Prompt", self._build_prompt_group()),
+            "sampling": Section("Sampling", self._build_sampling_group()),
+            "advanced": Section("Advanced", self._build_advanced_group(), open=False),
+            "controls": Section("Control layers", self.control_table),
+        }
+        for section in self.sections.values():
+            layout.addWidget(section)
         layout.addStretch(1)
         outer.addWidget(scroll, 1)
         outer.addLayout(self._build_run_area())
@@ -99,47 +113,45 @@ class GeneratePanel(QWidget):
         row.addWidget(QLabel("Model"))
         self.model_combo = QComboBox()
         self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.model_combo.setMinimumContentsLength(12)
+        self.model_combo.setMinimumContentsLength(8)
         self.model_combo.setPlaceholderText("No model configured")
         row.addWidget(self.model_combo, 1)
-        models_button = QToolButton()
-        models_button.setText("Models…")
-        models_button.setToolTip("Where to find models, and the demo mode")
-        models_button.clicked.connect(self.models_requested)
-        row.addWidget(models_button)
+        self.models_button = QToolButton()
+        self.models_button.setText("Models…")
+        self.models_button.setToolTip("Where to find models, and the demo mode")
+        self.models_button.clicked.connect(self.models_requested)
+        row.addWidget(self.models_button)
         return row
 
-    def _build_prompt_group(self) -> QGroupBox:
-        group = QGroupBox("Prompt")
+    def _build_prompt_group(self) -> QWidget:
+        group = QWidget()
         layout = QVBoxLayout(group)
+        layout.setContentsMargins(0, 0, 0, 0)
         self.prompt_edit = _text_box("Describe the picture…", 4)
         self.negative_edit = _text_box("Negative prompt: what to avoid", 2)
         layout.addWidget(self.prompt_edit)
         layout.addWidget(self.negative_edit)
         return group
 
-    def _build_sampling_group(self) -> QGroupBox:
-        group = QGroupBox("Sampling")
-        form = QFormLayout(group)
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+    def _build_sampling_group(self) -> QWidget:
+        group = QWidget()
+        form = _form(group)
         self.width_spin, self.height_spin = QSpinBox(), QSpinBox()
         for spin in (self.width_spin, self.height_spin):
             spin.setRange(MIN_SIZE, MAX_SIZE)
             spin.setSingleStep(64)
             spin.setSuffix(" px")
         size_row = QHBoxLayout()
-        size_row.addWidget(self.width_spin)
+        size_row.addWidget(self.width_spin, 1)
         size_row.addWidget(QLabel("×"))
-        size_row.addWidget(self.height_spin)
+        size_row.addWidget(self.height_spin, 1)
         form.addRow("Size", size_row)
         self.steps_spin = QSpinBox()
         self.steps_spin.setRange(1, MAX_STEPS)
         form.addRow("Steps", self.steps_spin)
-        self.guidance_spin = QDoubleSpinBox()
-        self.guidance_spin.setRange(0.0, MAX_GUIDANCE)
-        self.guidance_spin.setSingleStep(0.5)
-        self.guidance_spin.setDecimals(1)
-        form.addRow("Guidance", self.guidance_spin)
+        self.batch_spin = QSpinBox()
+        self.batch_spin.setRange(1, MAX_BATCH)
+        form.addRow("Batch size", self.batch_spin)
         self.seed_edit = QLineEdit()
         self.seed_edit.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{0,19}")))
         self.seed_edit.setPlaceholderText("random")
@@ -160,13 +172,23 @@ class GeneratePanel(QWidget):
         used_row.addWidget(self.seed_used_label, 1)
         used_row.addWidget(self.reuse_seed_button)
         form.addRow("", used_row)
+        return group
+
+    def _build_advanced_group(self) -> QWidget:
+        """Guidance and scheduler: rarely changed, folded away at first."""
+        group = QWidget()
+        form = _form(group)
+        self.guidance_spin = QDoubleSpinBox()
+        self.guidance_spin.setRange(0.0, MAX_GUIDANCE)
+        self.guidance_spin.setSingleStep(0.5)
+        self.guidance_spin.setDecimals(1)
+        form.addRow("Guidance", self.guidance_spin)
         self.scheduler_combo = QComboBox()
+        self.scheduler_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.scheduler_combo.setMinimumContentsLength(8)
         for name in SCHEDULERS:
             self.scheduler_combo.addItem(SCHEDULER_LABELS.get(name, name), name)
         form.addRow("Scheduler", self.scheduler_combo)
-        self.batch_spin = QSpinBox()
-        self.batch_spin.setRange(1, MAX_BATCH)
-        form.addRow("Batch size", self.batch_spin)
         return group
 
     def _build_run_area(self) -> QVBoxLayout:

@@ -49,6 +49,6 @@ def start_qt(argv: list[str]):
 if __name__ == "__main__":
     quiet_libraries()
     start_qt(sys.argv)
-    from ui.app import run
+    from ui.shell.app import run
 
     sys.exit(run(sys.argv))

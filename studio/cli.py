@@ -20,6 +20,7 @@ AREAS = (
     "studio.document.cli",    # pose, edges, depth
     "studio.history.cli",     # history
     "studio.assistant.cli",   # assistant
+    "studio.png.cli",         # png read
 )
 
 

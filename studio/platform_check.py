@@ -41,16 +41,24 @@ XCB_LIBRARIES: dict[str, tuple[str, str]] = {
     "libEGL.so.1": ("libegl1", "libglvnd-egl"),
     "libGL.so.1": ("libgl1", "libglvnd-glx"),
     "libGLX.so.0": ("libglx0", "libglvnd-glx"),
-    "libOpenGL.so.0": ("libopengl0", "libglvnd-opengl"),
     "libfontconfig.so.1": ("libfontconfig1", "fontconfig"),
     "libfreetype.so.6": ("libfreetype6", "freetype"),
     "libdbus-1.so.3": ("libdbus-1-3", "dbus-libs"),
     "libglib-2.0.so.0": ("libglib2.0-0", "glib2"),
+    "libgthread-2.0.so.0": ("libglib2.0-0", "glib2"),
 }
 
-# What the README asks a fresh Debian/Ubuntu desktop to install (the ones a minimal install may lack).
-DEBIAN_PACKAGES = ("libxcb-cursor0", "libxcb-icccm4", "libxcb-keysyms1", "libxcb-image0", "libxcb-render-util0",
-                   "libxkbcommon-x11-0", "libegl1", "libgl1", "libfontconfig1", "libdbus-1-3")
+
+
+def debian_packages() -> list[str]:
+    """Every Debian/Ubuntu package the table names, in its order: the README's install line."""
+    return list(dict.fromkeys(debian for debian, _ in XCB_LIBRARIES.values()))
+
+
+def fedora_packages() -> list[str]:
+    """Every Fedora package the table names, in its order."""
+    return list(dict.fromkeys(fedora for _, fedora in XCB_LIBRARIES.values()))
+
 
 _NOT_LOADED = re.compile(r'Could not load the Qt platform plugin "([^"]+)"')
 _NOT_FOUND = re.compile(r'Could not find the Qt platform plugin "([^"]+)" in "([^"]*)"')

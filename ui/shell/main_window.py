@@ -264,6 +264,7 @@ class MainWindow(QMainWindow):
         if self.models_guide is None:
             self.models_guide = ModelsGuideDialog(paths=self.paths, runner=self.runner, parent=self)
             self.models_guide.models_changed.connect(self.generation.reload_models)
+            self.models_guide.demo_ready.connect(self.generation.use_demo_defaults)
         self.models_guide.show()
         self.models_guide.raise_()
         return self.models_guide

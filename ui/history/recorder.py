@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import dataclasses
 from concurrent.futures import Future
-from typing import Any, Callable, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from PySide6.QtCore import QObject, QTimer
 
@@ -66,6 +67,7 @@ class HistoryRecorder(QObject):
         self._pending: dict[tuple[str, str, str | None], tuple[int, int, int, int] | None] = {}
         self._fields: dict[str, Any] = {}
         self._applying = False
+        self._suspended = False  # inside `not_logging`
         self._property_timer = QTimer(self)
         self._property_timer.setSingleShot(True)
         self._property_timer.setInterval(PROPERTY_DELAY_MS)
@@ -87,7 +89,21 @@ class HistoryRecorder(QObject):
         self.document = document
         self._unsubscribe = [document.subscribe(self._changed), document.history.subscribe(self._history_event)]
 
+    @contextmanager
+    def not_logging(self) -> Iterator[None]:
+        """Edits made inside are in the history file already (a restored revision): they are not logged."""
+        self.flush()
+        self._suspended = True
+        try:
+            yield
+        finally:
+            self._suspended = False
+            self._pending.clear()
+            self._property_timer.stop()
+
     def _changed(self, change: ChangeEvent) -> None:
+        if self._suspended:
+            return
         key = (change.layer, change.kind, change.prop)
         region = change.region
         if change.kind == PIXELS and change.layer in RASTER_LAYERS:
@@ -99,6 +115,8 @@ class HistoryRecorder(QObject):
             self._property_timer.start()
 
     def _history_event(self, event: HistoryEvent) -> None:
+        if self._suspended:
+            return
         if event.action in ("push", "undo", "redo"):
             self.flush()
             self._late_timer.start()

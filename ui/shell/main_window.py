@@ -126,7 +126,8 @@ class MainWindow(QMainWindow):
         self.generation = GenerationController(context, panel=self.generate_panel, gallery_panel=self.gallery_panel,
                                                view=self.view, log_generation=self.recorder.log_generation)
         self.files = DocumentFiles(context, history=self.history, recorder=self.recorder, view=self.view,
-                                   gallery_panel=self.gallery_panel, save_result=self.generation.save_entry_dialog)
+                                   gallery_panel=self.gallery_panel, save_result=self.generation.save_entry_dialog,
+                                   generation_state=self.generation_state)
         self.layer_commands = LayerCommands(context, view=self.view, layers_panel=self.layers_panel)
         self.live = LiveController(context, generation=self.generation, preview=self.live_panel)
         self.chat = ChatController(context, panel=self.chat_panel, generation=self.generation,

@@ -18,6 +18,7 @@ from PIL import Image
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog
 
+from studio.app.aspect import aspect_notice
 from studio.app.demo_defaults import DEMO_REASON, at_stock_speed, demo_settings, is_demo_model
 from studio.app.errors import NO_MODEL_HELP, describe_error
 from studio.app.gallery import GalleryEntry
@@ -146,7 +147,19 @@ class GenerationController(QObject):
         except StudioError as exc:
             self.panel.message_bar.show_error(describe_error(exc))
             return False
-        return self.run(request, model=settings.model)
+        started = self.run(request, model=settings.model)
+        notice = self.aspect_notice(request)
+        if started and notice:
+            self.panel.message_bar.show_info(notice)  # after run(), which clears the bar
+        return started
+
+    def aspect_notice(self, request: GenerationRequest) -> str | None:
+        """What happens to the control maps when the output's shape is not the canvas's (None: same shape)."""
+        if not request.controls:
+            return None
+        document = self.context.document
+        crops = any(control.resize_mode == "crop_and_resize" for control in request.controls)
+        return aspect_notice(canvas=document.size, output=(request.width, request.height), crops=crops)
 
     def run(self, request: GenerationRequest, *, model: str | None) -> bool:
         """Start `request` on `model` in the background."""

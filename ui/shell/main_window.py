@@ -36,6 +36,7 @@ from ui.generate.controller import GenerationController
 from ui.generate.live import LiveController
 from ui.generate.live_panel import LivePreviewPanel
 from ui.generate.panel import GeneratePanel
+from ui.history.exports import HistoryExports
 from ui.history.panel import HistoryPanel
 from ui.history.recorder import HistoryRecorder
 from ui.history.recovery import offer_recovery
@@ -132,8 +133,9 @@ class MainWindow(QMainWindow):
         self.live = LiveController(context, generation=self.generation, preview=self.live_panel)
         self.chat = ChatController(context, panel=self.chat_panel, generation=self.generation,
                                    recorder=self.recorder)
+        self.exports = HistoryExports(context, history=self.history, recorder=self.recorder)
         self.menus = Menus(self, [*self.files.commands(), *self.layer_commands.commands(),
-                                  *self.generation.commands()])
+                                  *self.generation.commands(), *self.exports.commands()])
         self.layers_panel.add_actions([self.commands[key] for key in (
             "import_image", "edges_from_reference", "invert_edges", "clear_layer", "remove_reference",
             "export_maps")])

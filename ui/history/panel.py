@@ -69,7 +69,7 @@ class HistoryPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(self._build_filters())
         self.list = QListWidget()
-        self.list.setMinimumHeight(3 * ICON_SIZE)
+        self.list.setMinimumHeight(2 * ICON_SIZE)  # at 1366 x 768 the buttons below stay in view
         self.list.setIconSize(QSize(ICON_SIZE, ICON_SIZE))
         self.list.setUniformItemSizes(True)
         self.list.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)

@@ -117,7 +117,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["generate"], self.docks["assistant"])
         self.docks["generate"].raise_()
         self.resizeDocks([self.docks["layers"], self.docks["generate"]], [300, 420], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["layers"], self.docks["history"]], [330, 300], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["layers"], self.docks["history"]], [240, 420], Qt.Orientation.Vertical)  # layers: its content
         self.resizeDocks([self.docks["gallery"]], [220], Qt.Orientation.Vertical)
 
         context = self.context

@@ -10,6 +10,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QSlider, QSpinBox, QToolBar, QWidget
 
 from studio.document.depth import DEPTH_MODES
+from ui.canvas.brush_memory import hardness_setting
 from ui.canvas.tools.base import ToolSettings
 
 #: Which options each tool shows.
@@ -22,8 +23,6 @@ TOOL_OPTIONS = {
     "fill": ("value", "tolerance"),
     "pose": ("pose",),
 }
-#: The setting the hardness slider edits for each tool (edge tools share one, the depth brush has its own).
-HARDNESS_SETTING = {"depth_brush": "depth_hardness"}
 
 
 class ToolOptionsBar(QToolBar):
@@ -125,7 +124,8 @@ class ToolOptionsBar(QToolBar):
         self.hardness_label.setText(f"{value} %")
 
     def show_for(self, tool_name: str) -> None:
-        self._hardness_setting = HARDNESS_SETTING.get(tool_name, "edge_hardness")
+        self._hardness_setting = hardness_setting(tool_name)
+        self.size_spin.setValue(self.settings.brush_size)  # the tool's own size (`BrushMemory`)
         self.hardness_slider.setValue(round(getattr(self.settings, self._hardness_setting) * 100))
         self.hardness_label.setText(f"{self.hardness_slider.value()} %")
         wanted = TOOL_OPTIONS.get(tool_name, ())

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from ui.shell.main_window import MainWindow
 
 MENU_TITLES = {"File": "&File", "Edit": "&Edit", "View": "&View", "Tools": "&Tools", "Pose": "&Pose",
-               "Generate": "&Generate", "Help": "&Help"}
+               "Generate": "&Generate", "History": "Hi&story", "Help": "&Help"}
 
 
 class Menus:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu, QToolButton
+from PySide6.QtWidgets import QMenu
 
 from studio.document.pose_templates import template_names
 
@@ -151,9 +151,6 @@ class Menus:
         for action in commands:
             menu.addAction(action)
         window.tool_options.add_pose_actions([add_action, *commands])
-        button = window.tool_options.widgetForAction(add_action)
-        if isinstance(button, QToolButton):
-            button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
 
     def _generate(self, commands: list[Command]) -> None:
         menu = self.menus["Generate"]

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QContextMenuEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from canvas_input import viewport_point
@@ -274,3 +274,47 @@ def test_hide_and_show_hands_and_face_are_one_undo_step_each(window):
     window.commands["hide_face"].trigger()
     window.commands["show_face"].trigger()
     assert window.document.pose.people[0].face.visible.all()
+
+
+def test_right_click_on_a_joint_offers_to_hide_it(qtbot, window):
+    tool = window.view.tools["pose"]
+    window.tool_actions["pose"].trigger()
+    window.view.run_edit(lambda: tool.add_template("standing"))
+    window.commands["add_hands"].trigger()
+    tool.select(None)
+    elbow = window.document.pose.people[0].body.xy[6]  # left elbow
+    viewport = window.view.viewport()
+    shown = []
+
+    def use_menu():
+        menu = QApplication.activePopupWidget()
+        shown.append([action.text() for action in menu.actions() if not action.isSeparator()])
+        next(action for action in menu.actions() if action.text().startswith("Hide &Joint")).trigger()
+        menu.close()
+
+    QTimer.singleShot(0, use_menu)
+    where = viewport_point(window, *elbow)
+    QApplication.sendEvent(viewport, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, where,
+                                                       viewport.mapToGlobal(where)))
+    assert shown and shown[0][0] == "Hide &Joint (Left elbow)"
+    assert "Hide Hands" in shown[0] and "&Delete Person" in shown[0]
+    assert not window.document.pose.people[0].body.visible[6]
+    # with another tool the canvas keeps its own right-click behaviour
+    window.tool_actions["brush"].trigger()
+    assert window.pose_commands.context_menu(QPointF(*elbow)) is None
+
+
+def test_frames_dialog_skips_frames_without_people(qtbot):
+    from studio.document.openpose_json import load_openpose_frames
+
+    person = json.loads(EDITOR_FILE.read_text())
+    empty = {"people": [], "canvas_width": 768, "canvas_height": 512}
+    frames = load_openpose_frames(json.dumps([empty, person, person]))
+    dialog = PoseFramesDialog(frames, file_name="walk.json")
+    qtbot.addWidget(dialog)
+    assert dialog.list.item(0).text() == "Frame 1: no person, 768 × 512"
+    assert not dialog.list.item(0).flags() & Qt.ItemFlag.ItemIsEnabled
+    assert dialog.chosen() == 1  # the first frame with someone in it
+    assert not dialog.list.item(1).icon().isNull()  # a drawing of the frame's pose
+    dialog.list.setCurrentRow(2)
+    assert dialog.chosen() == 2

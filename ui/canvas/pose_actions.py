@@ -1,5 +1,6 @@
 """The pose commands of the window: File ▸ Import / Export Pose JSON (and .json files dropped on the canvas),
-and the Pose menu (delete, mirror, add hands or face, hide or show hands, face and single joints).
+and the Pose menu (delete, mirror, add hands or face, hide or show hands, face and single joints), which is also
+the canvas's right-click menu while the pose tool is current (a right-click on a joint selects it for Hide Joint).
 
 The Pose menu is always populated; `refresh()` enables each action from the state (is there a person to act on,
 does it have hands, are some of its joints hidden...), after every pose edit and selection change.
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, QObject, QPointF
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog, QMenu, QWidget
 
@@ -36,6 +37,13 @@ HANDS = ("left_hand", "right_hand")
 TOOLBAR_KEYS = ("delete_person", "mirror_person", "add_hands", "add_face")
 PART_NAMES = {"left_hand": "Left hand", "right_hand": "Right hand", "face": "Face"}
 FrameChooser = Callable[[list[OpenPoseFile], str], "int | None"]
+
+
+def joint_name(part: str, index: int) -> str:
+    """"Right wrist", "Left hand point 5", "Face point 12"."""
+    if part == "body":
+        return BODY_NAMES[index].replace("_", " ").capitalize()
+    return f"{PART_NAMES[part]} point {index}"
 
 
 def _any(points, shown: bool) -> bool:
@@ -99,7 +107,7 @@ class PoseCommands(QObject):
         if target is None:
             return []
         person = self.view.document.pose.people[target]
-        found = [(BODY_NAMES[index].replace("_", " ").capitalize(), "body", index)
+        found = [(joint_name("body", index), "body", index)
                  for index in range(len(person.body)) if not person.body.visible[index]]
         for part, name in PART_NAMES.items():
             points = person.part(part)
@@ -148,6 +156,9 @@ class PoseCommands(QObject):
         }
         for key, enabled in state.items():
             self.actions[key].setEnabled(enabled)
+        point = self.tool.selected_point if shown else None
+        self.actions["hide_joint"].setText(f"Hide &Joint ({joint_name(point.part, point.index)})" if point
+                                           else "Hide &Joint")
         if self.joints_menu is not None:
             self.joints_menu.setEnabled(shown and bool(self.hidden_joints()))
 
@@ -245,8 +256,36 @@ class PoseCommands(QObject):
         paths = [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
         return paths[0] if len(paths) == 1 and paths[0].suffix.lower() == ".json" else None
 
+    def context_menu(self, scene_pos: QPointF) -> QMenu | None:
+        """The canvas menu of the pose tool at `scene_pos`: a joint there is selected and can be hidden; the
+        person's commands follow. None when the pose tool is not current."""
+        if self.view.tool is not self.tool or self.view.document is None:
+            return None
+        point = self.tool.point_at(scene_pos)
+        person = point.person if point is not None else self.tool.person_at(scene_pos)
+        self.tool.select(person, point)
+        menu = QMenu(self.view)
+        if point is not None:
+            menu.addAction(self.actions["hide_joint"])
+        if self.joints_menu is not None:
+            menu.addMenu(self.joints_menu)
+        menu.addSeparator()
+        for key in ("hide_hands", "show_hands", "hide_face", "show_face"):
+            if self.actions[key].isEnabled():
+                menu.addAction(self.actions[key])
+        menu.addSeparator()
+        for key in TOOLBAR_KEYS:
+            menu.addAction(self.actions[key])
+        return menu
+
     def eventFilter(self, watched: QWidget, event: QEvent) -> bool:
         kind = event.type()
+        if kind == QEvent.Type.ContextMenu and self.actions:
+            menu = self.context_menu(self.view.mapToScene(event.pos()))
+            if menu is not None:
+                menu.exec(event.globalPos())
+                menu.deleteLater()
+                return True
         if kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop):
             path = self._dropped_json(event)
             if path is not None:

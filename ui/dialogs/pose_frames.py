@@ -14,6 +14,7 @@ from studio.document.pose_render import render_people
 from ui.common.images import rgb_to_pixmap
 
 THUMB_SIDE = 96  # pixels of the longer side of a frame's drawing
+DRAW_SIDE = 512
 MAX_THUMBS = 500  # frames beyond this are listed without a drawing (a long video would take a while to draw)
 
 
@@ -24,11 +25,15 @@ def frame_label(index: int, frame: OpenPoseFile) -> str:
 
 
 def _thumbnail(frame: OpenPoseFile) -> QIcon:
-    scale = THUMB_SIDE / max(frame.canvas_width, frame.canvas_height)
+    """The frame drawn as ControlNet sees it, at up to DRAW_SIDE pixels and scaled down (the annotator's sticks
+    and dots have a fixed size, which would blot out a pose drawn directly at icon size)."""
+    scale = min(1.0, DRAW_SIDE / max(frame.canvas_width, frame.canvas_height))
     width, height = max(1, round(frame.canvas_width * scale)), max(1, round(frame.canvas_height * scale))
     image = render_people(frame.people, canvas_size=(frame.canvas_width, frame.canvas_height), width=width,
                           height=height)
-    return QIcon(rgb_to_pixmap(image))
+    pixmap = rgb_to_pixmap(image).scaled(THUMB_SIDE, THUMB_SIDE, Qt.AspectRatioMode.KeepAspectRatio,
+                                         Qt.TransformationMode.SmoothTransformation)
+    return QIcon(pixmap)
 
 
 class PoseFramesDialog(QDialog):

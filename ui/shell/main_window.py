@@ -17,6 +17,7 @@ from studio.app.generation_state import GenerationState
 from studio.app.paths import AppPaths
 from studio.document import Document
 from studio.engine.service import EngineClient, EngineService
+from ui.canvas.pose_actions import PoseCommands
 from ui.canvas.tool_actions import install_tools
 from ui.canvas.tool_options import ToolOptionsBar
 from ui.canvas.view import CanvasView
@@ -134,8 +135,10 @@ class MainWindow(QMainWindow):
         self.chat = ChatController(context, panel=self.chat_panel, generation=self.generation,
                                    recorder=self.recorder)
         self.exports = HistoryExports(context, history=self.history, recorder=self.recorder)
-        self.menus = Menus(self, [*self.files.commands(), *self.layer_commands.commands(),
-                                  *self.generation.commands(), *self.exports.commands()])
+        self.pose_commands = PoseCommands(context, view=self.view)
+        self.menus = Menus(self, [*self.files.commands(), *self.pose_commands.commands(),
+                                  *self.layer_commands.commands(), *self.generation.commands(),
+                                  *self.exports.commands()])
         self.layers_panel.add_actions([self.commands[key] for key in (
             "import_image", "edges_from_reference", "invert_edges", "clear_layer", "remove_reference",
             "export_maps")])
@@ -196,6 +199,7 @@ class MainWindow(QMainWindow):
         context.document_changed.connect(self._document_changed)
         context.status.connect(self.show_status)
         context.error.connect(lambda text, title: self.report_error(text, title=title))
+        context.notice.connect(self.message_bar.show_info)
         context.panel_requested.connect(self.raise_panel)
         self.files.path_changed.connect(lambda _path: self.update_title())
         self.files.modified_changed.connect(self.setWindowModified)

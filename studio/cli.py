@@ -19,6 +19,7 @@ AREAS = (
     "studio.document.cli",    # pose, edges, depth
     "studio.history.cli",     # history
     "studio.assistant.cli",   # assistant
+    "studio.scorer.cli",      # scorer
 )
 
 

@@ -57,3 +57,18 @@ def test_missing_encoder_says_so(tmp_path):
         resolve(str(tmp_path / "nothing"))
     with pytest.raises(EncoderMissingError, match="Hugging Face cache"):
         resolve("nobody/no-such-clip")
+
+
+def test_train_and_rank_commands(tmp_path, capsys):
+    from studio.cli import main
+
+    clip = _tiny_clip(tmp_path / "clip")
+    _history(tmp_path / "d.studio", np.random.default_rng(2), generations=6)
+    assert main(["scorer", "train", str(tmp_path / "d.studio"), "--encoder", str(clip), "--out",
+                 str(tmp_path / "s"), "--folds", "3"]) == 0
+    assert "3-fold pairwise accuracy" in capsys.readouterr().out
+    assert main(["scorer", "rank", str(tmp_path / "d.studio"), "--scorer", str(tmp_path / "s")]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 24
+    assert main(["scorer", "train", str(tmp_path / "d.studio"), "--encoder", "nobody/none", "--out",
+                 str(tmp_path / "t")]) == 2
+    assert "stays off" in capsys.readouterr().err

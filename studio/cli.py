@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from studio.errors import StudioError
@@ -19,6 +20,7 @@ AREAS = (
     "studio.document.cli",    # pose, edges, depth
     "studio.history.cli",     # history
     "studio.assistant.cli",   # assistant
+    "studio.png.cli",         # png read
     "studio.scorer.cli",      # scorer
 )
 
@@ -38,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # transformers warns at import time (e.g. that torchvision is missing); Studio reports its own problems.
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)

@@ -16,6 +16,7 @@ from studio.document.errors import DocumentError
 from studio.document.events import ChangeEvent, EventEmitter
 from studio.document.history import DEFAULT_MEMORY_LIMIT, UndoHistory
 from studio.document.layer import Layer, LayerContext
+from studio.document.mask import MaskLayer
 from studio.document.pose import PoseLayer
 from studio.document.reference import ReferenceLayer
 
@@ -59,6 +60,7 @@ class Document:
         self.edge = EdgeLayer(context)
         self.depth = DepthLayer(context)
         self.pose = PoseLayer(context)
+        self.mask = MaskLayer(context)  # the inpaint mask; not a control layer (not in LAYER_NAMES)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -84,6 +86,7 @@ class Document:
         copy = Document(self.width, self.height, undo_memory_limit=self.history.memory_limit)
         for layer in self.layers:
             copy.layer(layer.name)._copy_from(layer)
+        copy.mask._copy_from(self.mask)
         return copy
 
     def subscribe(self, callback: Callable[[ChangeEvent], None]) -> Callable[[], None]:
@@ -104,3 +107,4 @@ class Document:
         """End any stroke in progress (e.g. before saving)."""
         self.edge.end_stroke()
         self.depth.end_stroke()
+        self.mask.end_stroke()

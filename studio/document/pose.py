@@ -96,6 +96,29 @@ class PoseLayer(Layer):
     def clear(self) -> None:
         self._commit((), "Clear pose")
 
+    def import_openpose(self, data, *, frame: int | None = None, replace: bool = True) -> tuple[str, ...]:
+        """Load OpenPose JSON (text, bytes or decoded objects; see openpose_json) as one undo step.
+
+        The file's canvas is scaled onto this layer's: uniformly, by the smaller factor, centred (as editors
+        place a pose on a canvas of another shape). `replace` False adds the people to those already there.
+        Returns the reader's notes (skipped people, frames) for the window to show."""
+        from studio.document.openpose_json import loads_openpose
+
+        parsed = loads_openpose(data, canvas_size=(self.width, self.height), frame=frame)
+        scale = min(self.width / parsed.canvas_width, self.height / parsed.canvas_height)
+        dx = (self.width - scale * parsed.canvas_width) / 2
+        dy = (self.height - scale * parsed.canvas_height) / 2
+        matrix = np.array([[scale, 0.0, dx], [0.0, scale, dy]])
+        people = [p if (scale, dx, dy) == (1.0, 0.0, 0.0) else p.transformed(matrix) for p in parsed.people]
+        self._commit(people if replace else [*self._people, *people], "Import pose")
+        return parsed.notes
+
+    def export_openpose(self) -> str:
+        """OpenPose JSON text of the layer (canvas = document size); `import_openpose` reads it back exactly."""
+        from studio.document.openpose_json import dumps_openpose
+
+        return dumps_openpose(self._people, canvas_width=self.width, canvas_height=self.height)
+
     # -- people ----------------------------------------------------------------------------------
     def add_person(self, person: Person, *, label: str = "Add person") -> int:
         """Append a person; returns its index."""
@@ -146,6 +169,16 @@ class PoseLayer(Layer):
         x, y = points.xy[index] if 0 <= index < len(points) else (0.0, 0.0)
         label = "Show point" if visible else "Hide point"
         self._replace(person, current.with_part(part, points.with_point(index, x, y, bool(visible))), label)
+
+    def set_part_visible(self, person: int, part: str, visible: bool) -> None:
+        """Hide or show a whole part (body, a hand or the face) of one person as one undo step."""
+        current = self._person(person)
+        points = current.part(part)
+        if points is None:
+            raise DocumentError(f"Person {person} has no {part.replace('_', ' ')}.")
+        shown = np.full(len(points), bool(visible))
+        label = f"{'Show' if visible else 'Hide'} {part.replace('_', ' ')}"
+        self._replace(person, current.with_part(part, type(points)(points.xy, shown)), label)
 
     # -- whole person ----------------------------------------------------------------------------
     def move_person(self, index: int, dx: float, dy: float) -> None:

@@ -7,7 +7,8 @@
 - edge.png: 8-bit grey PNG;
 - depth.png: 16-bit grey PNG, round(depth * 65535) (so depth keeps 1/65535 precision);
 - pose.json: OpenPose JSON in document pixels (see openpose_json);
-- reference.png: 8-bit RGB PNG.
+- reference.png: 8-bit RGB PNG;
+- mask.png: 8-bit grey PNG of the inpaint mask, only when it is not empty (older files have none).
 The same content always gives the same bytes, so content hashes deduplicate. `document_from_files`
 reads them back (with an empty undo history); a missing or corrupt file raises DocumentFormatError.
 """
@@ -28,6 +29,7 @@ FORMAT = "controlnet-studio-document"
 VERSION = 1
 #: File name of each layer's content.
 LAYER_FILES = {"reference": "reference.png", "edge": "edge.png", "depth": "depth.png", "pose": "pose.json"}
+MASK_FILE = "mask.png"
 
 
 def layer_to_bytes(layer: Layer) -> bytes | None:
@@ -98,6 +100,10 @@ def document_to_files(doc: Document) -> dict[str, bytes]:
         data = layer_to_bytes(doc.layer(name))
         if data is not None:
             files[LAYER_FILES[name]] = data
+    if not doc.mask.is_empty:
+        files[MASK_FILE] = encode_png(doc.mask.data)
+        meta["layers"]["mask"] = doc.mask.properties()
+        files["document.json"] = json.dumps(meta, sort_keys=True, separators=(",", ":")).encode("utf-8")
     return files
 
 
@@ -134,5 +140,18 @@ def document_from_files(files: dict[str, bytes]) -> Document:
             doc.layer(name).set_properties(props)
         except (DocumentError, TypeError, ValueError) as exc:
             raise DocumentFormatError(f"document.json has bad properties for the {name} layer ({exc}).") from exc
+    if MASK_FILE in files:
+        try:
+            image = open_image(files[MASK_FILE])
+        except ImageLoadError as exc:
+            raise DocumentFormatError(f"{MASK_FILE} is not a readable image: {exc}") from exc
+        if image.mode != "L":
+            raise DocumentFormatError(f"{MASK_FILE} must be an 8-bit grey PNG, not mode {image.mode}.")
+        doc.mask.set_mask(_sized(np.asarray(image, dtype=np.uint8), doc.mask, MASK_FILE), label="Load mask")
+        props = layers.get("mask", {})
+        try:
+            doc.mask.set_properties(props if isinstance(props, dict) else {})
+        except (DocumentError, TypeError, ValueError) as exc:
+            raise DocumentFormatError(f"document.json has bad properties for the mask layer ({exc}).") from exc
     doc.history.clear()
     return doc

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from studio.engine.device import DeviceChoice
+from studio.engine.lora import LocatedLora, LoraInput, LoraState, locate_lora
 from studio.engine.models import check_controlnet_fits, family_of, load_base, load_controlnet
 from studio.engine.sources import LocatedModel
 
@@ -45,6 +46,7 @@ class ModelCache:
         self._base: _LoadedBase | None = None
         self._controlnets: dict[tuple[str, str, str], Any] = {}
         self._pipelines: dict[tuple[Any, ...], Any] = {}
+        self._loras = LoraState()
 
     def base(self, located: LocatedModel) -> tuple[Any, str]:
         """The base text-to-image pipeline for `located` and its family, loading it if needed."""
@@ -70,13 +72,14 @@ class ModelCache:
             self._controlnets[key] = model.to(self._base.placed_on)
         return self._controlnets[key]
 
-    def pipeline(self, base: LocatedModel, controlnets: list[LocatedModel], *, refine: bool) -> tuple[Any, str]:
+    def pipeline(self, base: LocatedModel, controlnets: list[LocatedModel], *, refine: bool,
+                 inpaint: bool = False) -> tuple[Any, str]:
         """The pipeline for this base, these ControlNets (in request order) and mode, and the model family."""
         base_pipe, family = self.base(base)
         models = [self.controlnet(c) for c in controlnets]
-        key = (_key(base), tuple(_key(c) for c in controlnets), refine)
+        key = (_key(base), tuple(_key(c) for c in controlnets), refine, inpaint)
         if key not in self._pipelines:
-            cls = _pipeline_class(family, with_control=bool(models), refine=refine)
+            cls = _pipeline_class(family, with_control=bool(models), refine=refine, inpaint=inpaint)
             extra = {}
             if models:
                 from diffusers.models.controlnets.multicontrolnet import MultiControlNetModel
@@ -89,8 +92,19 @@ class ModelCache:
             self._pipelines[key] = pipe
         return self._pipelines[key], family
 
+    def apply_loras(self, loras: list[LoraInput]) -> list[LocatedLora]:
+        """Check `loras` against the loaded base model and make exactly them active, with their weights, in every
+        pipeline built from it (adapters live in the shared UNet and text encoders); [] turns LoRAs off."""
+        assert self._base is not None, "load the base model first"
+        unet = self._base.pipe.unet
+        located = [locate_lora(lora, allow_pickle=self.allow_pickle, base_family=self._base.family,
+                               context_width=unet.config.cross_attention_dim) for lora in loras]
+        self._loras.apply(self._base.pipe, located, allow_pickle=self.allow_pickle)
+        return located
+
     def clear(self) -> None:
         """Drop every loaded model and free accelerator memory."""
+        self._loras = LoraState()
         self._base = None
         self._controlnets.clear()
         self._pipelines.clear()
@@ -106,11 +120,14 @@ def free_memory(device: DeviceChoice) -> None:
         torch.cuda.empty_cache()
 
 
-def _pipeline_class(family: str, *, with_control: bool, refine: bool) -> Any:
+def _pipeline_class(family: str, *, with_control: bool, refine: bool, inpaint: bool = False) -> Any:
     import diffusers
 
     prefix = "StableDiffusionXL" if family == "sdxl" else "StableDiffusion"
-    if with_control:
+    control = "ControlNet" if with_control else ""
+    if inpaint:
+        name = f"{prefix}{control}InpaintPipeline"
+    elif with_control:
         name = f"{prefix}ControlNetImg2ImgPipeline" if refine else f"{prefix}ControlNetPipeline"
     else:
         name = f"{prefix}Img2ImgPipeline" if refine else f"{prefix}Pipeline"

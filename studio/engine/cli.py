@@ -3,13 +3,15 @@
     studio models make-tiny DIR [--family sd15|sdxl]
     studio models add NAME SOURCE [--controlnet KIND=SOURCE ...] [--config DIR] [--activate]
     studio models set [--active NAME] [--model NAME --controlnet KIND=SOURCE ...] [--allow-pickle on|off]
-                      [--device auto|cuda|cpu] [--dtype auto|fp16|bf16|fp32]
+                      [--device auto|cuda|cpu] [--dtype auto|fp16|bf16|fp32] [--lora-dir DIR]
     studio models remove NAME
     studio models list
     studio generate [--model SOURCE] [--controlnet KIND=SOURCE ...] --control KIND=IMAGE[,weight=W,start=S,end=E,
-                    mode=M,resize=R] ... --prompt TEXT [--negative TEXT] [--steps N] [--guidance X] [--seed N]
+                    mode=M,resize=R] ... --prompt TEXT | --from-png PNG [--negative TEXT] [--steps N] [--guidance X] [--seed N]
                     [--width W --height H] [--scheduler NAME] [--batch N] [--init IMAGE --strength S]
-                    [--accel auto|off] --out FILE.png [--document DOC.studio]
+                    [--mask MASK.png [--mask-blur PX] [--only-masked --padding PX]]
+                    [--lora FILE[:WEIGHT] ...] [--lora-dir DIR] [--accel auto|off] --out FILE.png
+                    [--document DOC.studio]
     studio accel show|clear-cache          (see accel_cli.py)
 """
 
@@ -41,6 +43,12 @@ def _kind_value(text: str) -> tuple[str, str]:
     if kind not in CONTROL_KINDS:
         raise argparse.ArgumentTypeError(f"unknown kind {kind!r}; kinds: {', '.join(CONTROL_KINDS)}")
     return kind, value
+
+
+def _lora_arg(text: str) -> Any:
+    from studio.engine.lora import parse_lora_arg
+
+    return parse_lora_arg(text)
 
 
 def _on_off(text: str) -> bool:
@@ -82,17 +90,31 @@ def _register_generate(subparsers: Any) -> None:
     p.add_argument("--control", action="append", type=_kind_value, default=[], metavar="KIND=IMAGE[,opt=v]",
                    help="control map; options weight, start, end, mode (balanced|prompt|control), "
                         "resize (just_resize|crop_and_resize|resize_and_fill)")
-    p.add_argument("--prompt", required=True)
-    p.add_argument("--negative", default="")
-    p.add_argument("--steps", type=int, default=20)
-    p.add_argument("--guidance", type=float, default=7.0)
+    p.add_argument("--from-png", metavar="PNG", help="start from the settings stored in a PNG (the studio's own "
+                   "remakes the same pixels with the same models; other tools' give prompt, seed, steps, size...); "
+                   "other flags given override them")
+    p.add_argument("--prompt", help="the prompt (required unless --from-png)")
+    p.add_argument("--negative", help="negative prompt (default empty)")
+    p.add_argument("--steps", type=int, help="steps (default 20)")
+    p.add_argument("--guidance", type=float, help="guidance scale (default 7)")
     p.add_argument("--seed", type=int)
-    p.add_argument("--width", type=int, default=512)
-    p.add_argument("--height", type=int, default=512)
-    p.add_argument("--scheduler", choices=SCHEDULERS, default="unipc")
-    p.add_argument("--batch", type=int, default=1)
+    p.add_argument("--width", type=int, help="default 512")
+    p.add_argument("--height", type=int, help="default 512")
+    p.add_argument("--scheduler", choices=SCHEDULERS, help="default unipc")
+    p.add_argument("--batch", type=int, help="default 1")
+    p.add_argument("--lora", action="append", type=_lora_arg, default=[], metavar="FILE[:WEIGHT]",
+                   help="apply a LoRA (.safetensors, kohya/A1111 or diffusers format) with a weight (default 1); "
+                        "repeatable. <lora:NAME:WEIGHT> in the prompt also works, found in the LoRA folder")
+    p.add_argument("--lora-dir", metavar="DIR", help="LoRA folder for <lora:NAME:W> tags (default: the settings')")
     p.add_argument("--init", metavar="IMAGE", help="refine this image (img2img)")
-    p.add_argument("--strength", type=float, default=0.6, help="how much of --init to repaint (0..1)")
+    p.add_argument("--strength", type=float, help="how much of --init to repaint (0..1, default 0.6)")
+    p.add_argument("--mask", metavar="MASK.png", help="inpaint: repaint only the white area of --init (the rest "
+                                                       "stays exactly as it was)")
+    p.add_argument("--mask-blur", type=int, help="feather of the pasted-back edge in pixels, inside the mask "
+                                                 "(default 4)")
+    p.add_argument("--only-masked", action="store_true", help="inpaint the masked area (plus --padding) at the "
+                                                              "full --width/--height and paste it into --init")
+    p.add_argument("--padding", type=int, help="pixels around the mask for --only-masked (default 32)")
     p.add_argument("--device", choices=("auto", "cuda", "cpu"))
     p.add_argument("--dtype", choices=("auto", "fp16", "bf16", "fp32"))
     p.add_argument("--allow-pickle", action="store_true", help="allow pickle checkpoints (.ckpt .pt .pth .bin)")
@@ -118,6 +140,7 @@ def _settings_for(args: argparse.Namespace) -> Any:
     settings.allow_pickle = settings.allow_pickle or args.allow_pickle
     settings.device = args.device or settings.device
     settings.dtype = args.dtype or settings.dtype
+    settings.lora_dir = getattr(args, "lora_dir", None) or stored.lora_dir
     settings.validate()
     return settings
 
@@ -133,33 +156,68 @@ def _output_paths(out: str, count: int) -> list[Path]:
     return [path.with_name(f"{path.stem}-{i + 1}{path.suffix}") for i in range(count)]
 
 
+_FLAG_FIELDS = {"prompt": "prompt", "negative": "negative_prompt", "width": "width", "height": "height",
+                "steps": "steps", "guidance": "guidance_scale", "seed": "seed", "scheduler": "scheduler",
+                "batch": "batch_size", "strength": "strength"}
+
+
+def _request_for(args: argparse.Namespace) -> Any:
+    """The request of the flags, on top of --from-png's settings when given."""
+    import dataclasses
+
+    from studio.engine.control_images import read_rgb_image
+    from studio.engine.request import GenerationRequest
+
+    if args.from_png:
+        from studio.png.read import read_png_settings
+        from studio.png.remake import request_from_settings
+
+        settings = read_png_settings(args.from_png)
+        if settings is None:
+            raise RequestError(f"{args.from_png} carries no generation settings to start from.")
+        request, notes = request_from_settings(settings)
+        print(f"settings from {args.from_png} ({settings.source})")
+        for note in notes:
+            print(f"note: {note}")
+    elif args.prompt is None:
+        raise RequestError("Give --prompt (or --from-png with a PNG that has generation settings).")
+    else:
+        request = GenerationRequest(prompt=args.prompt)
+    changes = {field: getattr(args, flag) for flag, field in _FLAG_FIELDS.items() if getattr(args, flag) is not None}
+    if args.control:
+        changes["controls"] = [parse_control(kind, spec) for kind, spec in args.control]
+    if args.init:
+        changes["init_image"] = read_rgb_image(args.init)
+    if args.mask:
+        changes["mask"] = read_rgb_image(args.mask)
+    if args.mask_blur is not None:
+        changes["mask_blur"] = args.mask_blur
+    if args.only_masked:
+        changes["inpaint_only_masked"] = True
+    if args.padding is not None:
+        changes["inpaint_padding"] = args.padding
+    if args.lora:
+        changes["loras"] = list(request.loras) + list(args.lora)
+    return dataclasses.replace(request, **changes)
+
+
 def _generate(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from studio.engine.control_images import read_rgb_image
     from studio.engine.metadata import save_png
-    from studio.engine.pipeline import Engine
-    from studio.engine.request import GenerationRequest
     from studio.history.record import log_generation_to_document
 
-    request = GenerationRequest(
-        prompt=args.prompt, negative_prompt=args.negative, width=args.width, height=args.height, steps=args.steps,
-        guidance_scale=args.guidance, seed=args.seed, scheduler=args.scheduler, batch_size=args.batch,
-        controls=[parse_control(kind, spec) for kind, spec in args.control],
-        init_image=read_rgb_image(args.init) if args.init else None, strength=args.strength,
-    )
+    request = _request_for(args)
     request.validate()
     outputs = _output_paths(args.out, request.batch_size)
-    from studio.engine.accel_cli import accelerator_for
-    from studio.engine.device import choose_device
+    from studio.engine.factory import make_engine
 
-    settings = _settings_for(args)
-    device = choose_device(settings.device, settings.dtype)
-    engine = Engine(settings, device=device, optimize=accelerator_for(args.accel, device.device))
+    engine = make_engine(_settings_for(args), args.accel)
     try:
         print("loading models...", flush=True)
         engine.prepare(request)
-        with tqdm(total=request.steps, desc="generating", unit="step", leave=False) as bar:
+        # disable=None: no bar when stdout is not a terminal (a log file gets no carriage-return lines)
+        with tqdm(total=request.steps, desc="generating", unit="step", leave=False, disable=None) as bar:
             def on_progress(progress: Any) -> None:
                 bar.total = progress.total
                 bar.update(progress.step - bar.n)
@@ -212,6 +270,7 @@ def _register_models(subparsers: Any) -> None:
     p.add_argument("--allow-pickle", type=_on_off, metavar="on|off")
     p.add_argument("--device", choices=("auto", "cuda", "cpu"))
     p.add_argument("--dtype", choices=("auto", "fp16", "bf16", "fp32"))
+    p.add_argument("--lora-dir", metavar="DIR", help="folder of LoRA files (for <lora:NAME:W> and the window's list)")
     p.set_defaults(func=_set)
 
     p = sub.add_parser("remove", help="remove a model from the settings")
@@ -221,8 +280,15 @@ def _register_models(subparsers: Any) -> None:
 
 def _make_tiny(args: argparse.Namespace) -> int:
     from studio.engine.tiny import describe, make_tiny
+    from studio.engine.tiny_lora import write_tiny_lora
+    from studio.engine.tiny_samples import write_samples
 
-    print(describe(make_tiny(args.dir, family=args.family, seed=args.seed)))
+    tiny = make_tiny(args.dir, family=args.family, seed=args.seed)
+    print(describe(tiny))
+    lora = write_tiny_lora(tiny.base, tiny.base / "loras" / "tiny-style.safetensors", seed=args.seed)
+    print(f"lora (kohya format): {lora}")
+    for kind, path in write_samples(tiny.base).items():
+        print(f"sample {kind} map: {path}")
     return 0
 
 
@@ -244,6 +310,7 @@ def _list(_args: argparse.Namespace) -> int:
     settings = ModelSettings.load()
     print(f"settings: {settings_path()}")
     print(f"device: {settings.device}, dtype: {settings.dtype}, allow pickle: {settings.allow_pickle}")
+    print(f"LoRA folder: {settings.lora_dir or 'none'}")
     if not settings.models:
         print("no models; add one with `studio models add NAME PATH`")
     for name, entry in settings.models.items():
@@ -282,6 +349,8 @@ def _set(args: argparse.Namespace) -> int:
         settings.allow_pickle = args.allow_pickle
     settings.device = args.device or settings.device
     settings.dtype = args.dtype or settings.dtype
+    if args.lora_dir is not None:
+        settings.lora_dir = str(Path(args.lora_dir).expanduser().resolve())
     print(f"saved {settings.save()}")
     return 0
 

@@ -46,7 +46,8 @@ def image_request(request: GenerationRequest, *, seed: int) -> GenerationRequest
 
 def a1111_parameters(request: GenerationRequest, *, seed: int, models: list[dict[str, Any]]) -> str:
     """The A1111-style `parameters` text for one image made with `seed`."""
-    lines = [request.prompt]
+    tags = " ".join(f"<lora:{lora.name}:{lora.weight:g}>" for lora in request.loras)
+    lines = [f"{request.prompt} {tags}".strip() if tags else request.prompt]
     if request.negative_prompt:
         lines.append(f"Negative prompt: {request.negative_prompt}")
     fields = [f"Steps: {request.steps}", f"Sampler: {scheduler_label(request.scheduler)}",
@@ -56,6 +57,10 @@ def a1111_parameters(request: GenerationRequest, *, seed: int, models: list[dict
         fields += [f"Model hash: {base['fingerprint'][:10]}", f"Model: {_model_name(base)}"]
     if request.is_refine:
         fields.append(f"Denoising strength: {request.strength:g}")
+    if request.is_inpaint:
+        fields.append(f"Mask blur: {request.mask_blur}")
+        if request.inpaint_only_masked:
+            fields += ["Inpaint area: Only masked", f"Masked area padding: {request.inpaint_padding}"]
     by_kind = {m.get("role"): m for m in models}
     for index, control in enumerate(request.controls):
         model = by_kind.get(control.kind)

@@ -8,7 +8,6 @@ naming the file.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from studio.engine.errors import ModelError
@@ -39,10 +38,11 @@ def _pipeline_class(located: LocatedModel):
     from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
 
     index_dir = located.path if located.layout == "folder" else located.config_dir
-    try:
-        class_name = json.loads((index_dir / "model_index.json").read_text(encoding="utf-8"))["_class_name"]
-    except (OSError, KeyError, ValueError, TypeError) as exc:
-        raise ModelError(f"No readable model_index.json for {located.path} in {index_dir} ({exc}).") from exc
+    from studio.engine.sources import read_model_index
+
+    class_name = read_model_index(index_dir / "model_index.json").get("_class_name")
+    if class_name is None:
+        raise ModelError(f"No \"_class_name\" in the model_index.json for {located.path} in {index_dir}.")
     return StableDiffusionXLPipeline if "XL" in class_name else StableDiffusionPipeline
 
 
@@ -105,7 +105,8 @@ def check_controlnet_fits(*, controlnet: Any, controlnet_at: LocatedModel, unet:
         ("cross-attention width", cn.get("cross_attention_dim"), base.get("cross_attention_dim")),
         ("block channels", list(cn.get("block_out_channels")), list(base.get("block_out_channels"))),
         ("layers per block", cn.get("layers_per_block"), base.get("layers_per_block")),
-        ("latent channels", cn.get("in_channels"), base.get("in_channels")),
+        # out_channels: a 9-channel inpainting UNet still denoises 4-channel latents, which its ControlNets take
+        ("latent channels", cn.get("in_channels"), base.get("out_channels")),
     )
     for what, cn_value, base_value in checks:
         if cn_value != base_value:

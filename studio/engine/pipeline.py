@@ -32,7 +32,10 @@ from studio.engine.control_images import fit_image
 from studio.engine.control_modes import install_guess_mode_hooks, install_mode_hooks, remove_hooks
 from studio.engine.device import DeviceChoice, choose_device
 from studio.engine.errors import DeviceOutOfMemoryError, GenerationError, ModelError
+from studio.engine.inpaint import plan_inpaint
+from studio.engine.lora import resolve_request_loras
 from studio.engine.preview import latents_to_preview
+from studio.engine.prompt_weights import parse_weighted, prompt_embeddings
 from studio.engine.request import GenerationRequest
 from studio.engine.run_plan import RunPlan
 from studio.engine.schedulers import make_scheduler
@@ -125,10 +128,18 @@ class Engine:
         with self._lock:
             return self._prepare(request)[0]
 
-    def _prepare(self, request: GenerationRequest) -> tuple[Any, str, list[LocatedModel]]:
+    def _prepare(self, request: GenerationRequest) -> tuple[Any, str, list[Any], str]:
+        """The pipeline, family, located models (base, ControlNets, LoRAs) and the prompt without LoRA tags."""
         base, controlnets = self.locate_models([c.kind for c in request.controls])
-        pipe, family = self._cache.pipeline(base, controlnets, refine=request.is_refine)
-        return pipe, family, [base, *controlnets]
+        bundled = base.path / "loras" if base.layout == "folder" else None
+        lora_dir = self.settings.lora_dir or (str(bundled) if bundled is not None and bundled.is_dir() else None)
+        prompt, loras = resolve_request_loras(request.prompt, list(request.loras), lora_dir)
+        pipe, family = self._cache.pipeline(base, controlnets, refine=request.is_refine, inpaint=request.is_inpaint)
+        if pipe.unet.config.in_channels != 4 and not request.is_inpaint:
+            raise ModelError(f"{base.path} is an inpainting model ({pipe.unet.config.in_channels}-channel UNet); "
+                             "it only repaints masked areas: give an image and a mask (--init, --mask).")
+        located_loras = self._cache.apply_loras(loras)
+        return pipe, family, [base, *controlnets, *located_loras], prompt
 
     def unload(self) -> None:
         """Drop all loaded models and free memory."""
@@ -152,11 +163,11 @@ class Engine:
         seed = request.seed if request.seed is not None else secrets.randbelow(2**32)
         seeds = [seed + i for i in range(request.batch_size)]
         try:
-            pipe, family, located = self._prepare(request)
+            pipe, family, located, prompt = self._prepare(request)
         except _oom_errors() as exc:
             raise self._out_of_memory(request, exc) from exc
         loaded = time.perf_counter()
-        kwargs = self._call_arguments(pipe, request, seeds)
+        kwargs = self._call_arguments(pipe, request, seeds, prompt=prompt, family=family)
         prepared = time.perf_counter()
         result = GenerationResult(
             request=request, images=[], seed=seed, seeds=seeds, cancelled=False, timings={},
@@ -175,19 +186,25 @@ class Engine:
                           "total": done - started}
         return result
 
-    def _call_arguments(self, pipe: Any, request: GenerationRequest, seeds: list[int]) -> dict[str, Any]:
+    def _call_arguments(self, pipe: Any, request: GenerationRequest, seeds: list[int], *,
+                        prompt: str, family: str) -> dict[str, Any]:
         """Keyword arguments for the pipeline call (control maps fitted to the output size, generators...)."""
         import torch
 
         width, height = request.width, request.height
         pipe.scheduler = make_scheduler(request.scheduler, pipe.scheduler.config)
         kwargs: dict[str, Any] = {
-            "prompt": request.prompt, "negative_prompt": request.negative_prompt,
             "num_inference_steps": request.steps, "guidance_scale": request.guidance_scale,
             "num_images_per_prompt": request.batch_size,
             "generator": [torch.Generator("cpu").manual_seed(s) for s in seeds],
             "output_type": "pil",
         }
+        embeddings = prompt_embeddings(pipe, family, prompt, request.negative_prompt)
+        if embeddings is None:
+            kwargs.update(prompt=parse_weighted(prompt).plain_text,
+                          negative_prompt=parse_weighted(request.negative_prompt).plain_text)
+        else:
+            kwargs.update(embeddings)
         controls = request.controls
         maps = [Image.fromarray(fit_image(c.image, width=width, height=height, mode=c.resize_mode))
                 for c in controls]
@@ -199,7 +216,15 @@ class Engine:
                 "control_guidance_start": [float(c.start) for c in controls],
                 "control_guidance_end": [float(c.end) for c in controls],
             })
-        if request.is_refine:
+        if request.is_inpaint:
+            job = plan_inpaint(request)
+            kwargs.update({"image": Image.fromarray(job.image), "mask_image": Image.fromarray(job.mask),
+                           "strength": float(request.strength), "width": width, "height": height})
+            if controls:
+                inpaint_maps = [Image.fromarray(m) for m in job.control_maps]
+                kwargs["control_image"] = inpaint_maps[0] if len(inpaint_maps) == 1 else inpaint_maps
+            kwargs["_inpaint_job"] = job
+        elif request.is_refine:
             init = Image.fromarray(fit_image(request.init_image, width=width, height=height, mode="crop_and_resize"))
             kwargs.update({"image": init, "strength": float(request.strength)})
             if controls:
@@ -221,6 +246,7 @@ class Engine:
         """Call the pipeline with progress, previews, cancellation, control-mode hooks and the run plan."""
         start = time.perf_counter()
         state = {"interrupted": False}
+        job = kwargs.pop("_inpaint_job", None)
         make_preview = plan.preview or latents_to_preview
 
         def on_step_end(pipeline: Any, step: int, _timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
@@ -253,6 +279,8 @@ class Engine:
             remove_hooks(handles)
         if state["interrupted"]:
             return [], True
+        if job is not None:
+            return [job.finish(image) for image in output.images], False
         return list(output.images), False
 
     def _out_of_memory(self, request: GenerationRequest, exc: BaseException) -> DeviceOutOfMemoryError:

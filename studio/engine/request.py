@@ -17,9 +17,10 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from studio.engine.errors import RequestError
+from studio.engine.lora import LoraInput
 
 FORMAT_VERSION = 1
 SCHEDULERS = ("unipc", "dpmpp_2m_karras", "euler_a", "ddim", "lcm")
@@ -46,11 +47,12 @@ def image_from_base64_png(text: str, *, what: str) -> np.ndarray:
     """Decode base64 PNG (or any image PIL reads) text into an HxWx3 uint8 RGB array."""
     if not isinstance(text, str):
         raise RequestError(f"{what} must be base64 PNG text, got {type(text).__name__}.")
+    from studio.imageio import ImageLoadError, open_image  # the limited reader: pixels, bytes, ratio, metadata
+
     try:
         data = base64.b64decode(text, validate=True)
-        with Image.open(io.BytesIO(data)) as img:
-            return np.asarray(img.convert("RGB"), dtype=np.uint8).copy()
-    except (binascii.Error, ValueError, UnidentifiedImageError, OSError) as exc:
+        return np.asarray(open_image(data).convert("RGB"), dtype=np.uint8).copy()
+    except (binascii.Error, ValueError, ImageLoadError, OSError) as exc:
         raise RequestError(f"{what} is not a readable base64 PNG image ({exc}).") from exc
 
 
@@ -164,6 +166,9 @@ class GenerationRequest:
 
     seed None means "pick one at random" (the result reports the seed used). `init_image` + `strength` turn the
     run into a refine (img2img) of that image: strength 1.0 repaints fully, small values keep it close.
+    `mask` (HxWx3 uint8, white = repaint) with `init_image` makes it an inpaint (see inpaint.py): `mask_blur`
+    feathers the paste-back edge (pixels, inside the mask), `inpaint_only_masked` repaints the mask's area (grown
+    by `inpaint_padding` pixels) at the full output size and pastes it into the picture at its own size.
     """
 
     prompt: str
@@ -178,6 +183,11 @@ class GenerationRequest:
     controls: list[ControlInput] = field(default_factory=list)
     init_image: np.ndarray | None = None
     strength: float = 0.6
+    loras: list[LoraInput] = field(default_factory=list)
+    mask: np.ndarray | None = None
+    mask_blur: int = 4
+    inpaint_only_masked: bool = False
+    inpaint_padding: int = 32
 
     def validate(self) -> None:
         """Raise `RequestError` with one clear sentence for the first bad value."""
@@ -205,6 +215,23 @@ class GenerationRequest:
             if control.kind in seen:
                 raise RequestError(f"There are two {control.kind} controls; give at most one per kind.")
             seen.add(control.kind)
+        if not isinstance(self.loras, (list, tuple)) or not all(isinstance(x, LoraInput) for x in self.loras):
+            raise RequestError("The LoRAs must be a list of LoraInput.")
+        for index, lora in enumerate(self.loras):
+            lora.validate(index=index)
+        if self.mask is not None:
+            if self.init_image is None:
+                raise RequestError("A mask needs the image to inpaint (--init IMAGE).")
+            _check_image(self.mask, what="The mask")
+            if not (self.mask > 127).any():
+                raise RequestError("The mask is empty: paint (white) the area to repaint.")
+            if self.inpaint_only_masked and self.mask.shape[:2] != self.init_image.shape[:2]:
+                raise RequestError(f"The mask is {self.mask.shape[1]}x{self.mask.shape[0]} but the image is "
+                                   f"{self.init_image.shape[1]}x{self.init_image.shape[0]}; they must match.")
+        _check_range(self.mask_blur, 0, 256, what="The mask blur", integer=True)
+        _check_range(self.inpaint_padding, 0, MAX_SIZE, what="The inpaint padding", integer=True)
+        if not isinstance(self.inpaint_only_masked, bool):
+            raise RequestError("inpaint_only_masked must be true or false.")
         if self.init_image is not None:
             _check_image(self.init_image, what="The image to refine")
             _check_range(self.strength, 0.0, 1.0, what="The refine strength")
@@ -215,6 +242,11 @@ class GenerationRequest:
                     f"Refine strength {self.strength:g} with {self.steps} steps leaves no step to run; "
                     "raise the strength or the steps."
                 )
+
+    @property
+    def is_inpaint(self) -> bool:
+        """True when this request repaints the masked area of an init image."""
+        return self.init_image is not None and self.mask is not None
 
     @property
     def is_refine(self) -> bool:
@@ -230,8 +262,10 @@ class GenerationRequest:
         data["strength"] = float(self.strength)
         data["seed"] = None if self.seed is None else int(self.seed)
         data["controls"] = [c.to_dict(include_images=include_images) for c in self.controls]
+        data["loras"] = [{"path": lora.path, "weight": float(lora.weight)} for lora in self.loras]
         has_init = include_images and self.init_image is not None
         data["init_image"] = image_to_base64_png(self.init_image) if has_init else None
+        data["mask"] = image_to_base64_png(self.mask) if include_images and self.mask is not None else None
         return data
 
     @classmethod
@@ -247,8 +281,19 @@ class GenerationRequest:
         if not isinstance(controls, list):
             raise RequestError("The request's controls must be a list.")
         values["controls"] = [ControlInput.from_dict(c, index=i) for i, c in enumerate(controls)]
+        loras = values.get("loras", [])
+        if not isinstance(loras, list) or not all(
+                isinstance(x, dict) and set(x) <= {"path", "weight"} and isinstance(x.get("path"), str)
+                and _is_number(x.get("weight", 1.0)) for x in loras):
+            raise RequestError("The request's loras must be a list of {\"path\": text, \"weight\": number}.")
+        values["loras"] = [LoraInput(path=x["path"], weight=float(x.get("weight", 1.0))) for x in loras]
         if values.get("init_image") is not None:
             values["init_image"] = image_from_base64_png(values["init_image"], what="The image to refine")
+        if values.get("mask") is not None:
+            values["mask"] = image_from_base64_png(values["mask"], what="The mask")
+        for name in ("mask_blur", "inpaint_padding"):
+            if name in values and not _is_int(values[name]):
+                raise RequestError(f"The request's {name} must be a whole number, got {values[name]!r}.")
         for name in ("width", "height", "steps", "batch_size"):
             if name in values and not _is_int(values[name]):
                 raise RequestError(f"The request's {name} must be a whole number, got {values[name]!r}.")
@@ -275,11 +320,12 @@ class GenerationRequest:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, GenerationRequest):
             return NotImplemented
-        plain = ("init_image",)
+        plain = ("init_image", "mask")
         same_fields = all(
             getattr(self, f.name) == getattr(other, f.name) for f in fields(self) if f.name not in plain
         )
-        return same_fields and _arrays_equal(self.init_image, other.init_image)
+        return same_fields and _arrays_equal(self.init_image, other.init_image) and _arrays_equal(self.mask,
+                                                                                                   other.mask)
 
 
 def _take_fields(cls: type, data: Any, *, what: str, required: tuple[str, ...]) -> dict[str, Any]:

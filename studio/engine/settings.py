@@ -6,7 +6,10 @@ platform's user config folder (platformdirs). Example:
     {"version": 1, "active": "sd15",
      "models": {"sd15": {"base": "/models/v1-5.safetensors", "config": null,
                          "controlnets": {"edge": "/models/control_v11p_sd15_scribble.safetensors"}}},
-     "allow_pickle": false, "device": "auto", "dtype": "auto"}
+     "allow_pickle": false, "device": "auto", "dtype": "auto", "lora_dir": "/models/loras"}
+
+`lora_dir` (optional) is the folder `<lora:NAME:WEIGHT>` prompt tags are looked up in (and the window lists);
+without it a diffusers base folder's own `loras/` is used.
 
 A model source is a local diffusers folder, a single `.safetensors` file, or a Hugging Face hub id (`org/name`)
 resolved from the local HF cache only.
@@ -77,6 +80,7 @@ class ModelSettings:
     allow_pickle: bool = False
     device: str = "auto"
     dtype: str = "auto"
+    lora_dir: str | None = None
 
     @classmethod
     def for_model(cls, base: str, *, controlnets: dict[str, str] | None = None, config: str | None = None,
@@ -104,6 +108,8 @@ class ModelSettings:
             raise SettingsError(f"Unknown device {self.device!r}; choose one of: {', '.join(DEVICES)}.")
         if self.dtype not in DTYPES:
             raise SettingsError(f"Unknown dtype {self.dtype!r}; choose one of: {', '.join(DTYPES)}.")
+        if self.lora_dir is not None and (not isinstance(self.lora_dir, str) or not self.lora_dir.strip()):
+            raise SettingsError("The LoRA folder must be a folder path (or null).")
         if not isinstance(self.allow_pickle, bool):
             raise SettingsError("allow_pickle must be true or false.")
         if self.active is not None and self.active not in self.models:
@@ -115,7 +121,7 @@ class ModelSettings:
         """JSON-ready data."""
         return {
             "version": SETTINGS_VERSION, "active": self.active, "allow_pickle": self.allow_pickle,
-            "device": self.device, "dtype": self.dtype,
+            "device": self.device, "dtype": self.dtype, "lora_dir": self.lora_dir,
             "models": {name: {"base": e.base, "config": e.config, "controlnets": dict(e.controlnets)}
                        for name, e in self.models.items()},
         }
@@ -137,7 +143,8 @@ class ModelSettings:
             models[name] = ModelEntry(base=entry.get("base", ""), controlnets=dict(entry.get("controlnets", {})),
                                       config=entry.get("config"))
         settings = cls(models=models, active=data.get("active"), allow_pickle=data.get("allow_pickle", False),
-                       device=data.get("device", "auto"), dtype=data.get("dtype", "auto"))
+                       device=data.get("device", "auto"), dtype=data.get("dtype", "auto"),
+                       lora_dir=data.get("lora_dir"))
         settings.validate()
         return settings
 

@@ -96,12 +96,12 @@ def _text_encoder(vocab_size: int, *, with_projection: bool, seed: int):
     return model_class(config).eval()
 
 
-def _unet(family: str, *, seed: int):
+def _unet(family: str, *, seed: int, in_channels: int = 4):
     import torch
     from diffusers import UNet2DConditionModel
 
     torch.manual_seed(seed)
-    common = dict(sample_size=8, in_channels=4, out_channels=4, block_out_channels=(16, 32), layers_per_block=1,
+    common = dict(sample_size=8, in_channels=in_channels, out_channels=4, block_out_channels=(16, 32), layers_per_block=1,
                   norm_num_groups=8)
     if family == "sd15":
         return UNet2DConditionModel(
@@ -154,8 +154,11 @@ def _controlnet(unet, *, seed: int):
     return controlnet.eval()
 
 
-def make_tiny(directory: str | Path, *, family: str = "sd15", seed: int = 0) -> TinyModels:
-    """Write a tiny random base model and edge, pose and depth ControlNets into `directory`."""
+def make_tiny(directory: str | Path, *, family: str = "sd15", seed: int = 0, inpaint: bool = False) -> TinyModels:
+    """Write a tiny random base model and edge, pose and depth ControlNets into `directory`.
+
+    `inpaint` makes the UNet a 9-channel inpainting UNet (latents + mask + masked-picture latents, as SD
+    inpainting checkpoints have); its ControlNets still take the 4 latent channels."""
     if family not in FAMILIES:
         raise EngineError(f"Unknown tiny model family {family!r}; choose one of: {', '.join(FAMILIES)}.")
     from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
@@ -164,6 +167,10 @@ def make_tiny(directory: str | Path, *, family: str = "sd15", seed: int = 0) -> 
     base.mkdir(parents=True, exist_ok=True)
     vocab_size = len(build_tiny_vocab()[0])
     unet = _unet(family, seed=seed)
+    control_source = unet
+    if inpaint:
+        unet = _unet(family, seed=seed, in_channels=9)
+        StableDiffusionPipeline, StableDiffusionXLPipeline = _inpaint_classes()
     if family == "sd15":
         pipe = StableDiffusionPipeline(
             vae=_vae(seed=seed + 1, scaling_factor=0.18215), text_encoder=_text_encoder(
@@ -183,9 +190,15 @@ def make_tiny(directory: str | Path, *, family: str = "sd15", seed: int = 0) -> 
     controlnets = {}
     for index, kind in enumerate(CONTROL_KINDS):
         path = base / CONTROLNETS_DIR / kind
-        _controlnet(unet, seed=seed + 10 + index).save_pretrained(path, safe_serialization=True)
+        _controlnet(control_source, seed=seed + 10 + index).save_pretrained(path, safe_serialization=True)
         controlnets[kind] = path
     return TinyModels(base=base, controlnets=controlnets, family=family)
+
+
+def _inpaint_classes():
+    from diffusers import StableDiffusionInpaintPipeline, StableDiffusionXLInpaintPipeline
+
+    return StableDiffusionInpaintPipeline, StableDiffusionXLInpaintPipeline
 
 
 def write_single_files(tiny: TinyModels, directory: str | Path) -> dict[str, Path]:

@@ -36,6 +36,14 @@ def _summary(kind: str, payload: dict[str, Any]) -> str:
     return ""
 
 
+def _when(stamp: float) -> str:
+    """Local date and time of a Unix time; a time that cannot be shown (a damaged or odd file) says so."""
+    try:
+        return datetime.fromtimestamp(stamp).strftime("%Y-%m-%d %H:%M:%S")
+    except (OverflowError, ValueError, OSError, TypeError):
+        return f"{'(bad time)':<19}"
+
+
 def _log(args: argparse.Namespace) -> int:
     from studio.history.store import HistoryStore
 
@@ -51,22 +59,37 @@ def _log(args: argparse.Namespace) -> int:
                           "payload": event.payload}
                 print(json.dumps(record, ensure_ascii=False, sort_keys=True))
             else:
-                when = datetime.fromtimestamp(event.time).strftime("%Y-%m-%d %H:%M:%S")
+                when = _when(event.time)
                 print(f"{event.id:>6}  {when}  {event.branch:<12} r{event.revision:<6} {event.kind:<10} "
                       f"{_summary(event.kind, event.payload)}")
     return 0
 
 
 def _check(args: argparse.Namespace) -> int:
-    from studio.history.check import check_document
+    from pathlib import Path
 
+    from studio.history.check import check_document
+    from studio.history.schema import probe
+
+    probe(Path(args.document))  # a file that is not a document at all: one sentence, exit 2
     problems = check_document(args.document)
     if problems:
         print(f"{args.document}: {len(problems)} problem(s) found:", file=sys.stderr)
         for problem in problems:
             print(f"  - {problem}", file=sys.stderr)
+        print(f"To copy out every event that still reads: studio history salvage {args.document} --out NEW.studio",
+              file=sys.stderr)
         return 1
     print(f"{args.document}: ok")
+    return 0
+
+
+def _salvage(args: argparse.Namespace) -> int:
+    from studio.history.salvage import salvage_document
+
+    summary = salvage_document(args.document, args.out)
+    print(f"salvaged {summary.events} events and {summary.blobs} blobs into {summary.path} "
+          f"({summary.lost} event(s) that still read could not be kept)")
     return 0
 
 
@@ -100,6 +123,18 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _warn_if_held(document: str) -> None:
+    """Tell the user when a window has the document open: it shows this change after its next reload."""
+    from pathlib import Path
+
+    from studio.history.lock import holder_of
+
+    holder = holder_of(Path(document))
+    if holder is not None:
+        print(f"note: {holder.sentence(Path(document)).split('; it was')[0]}; the change is saved, and that "
+              "window shows it when it reloads the document.", file=sys.stderr)
+
+
 def _feedback(args: argparse.Namespace) -> int:
     from studio.history.errors import HistoryError
     from studio.history.store import HistoryStore
@@ -108,6 +143,7 @@ def _feedback(args: argparse.Namespace) -> int:
     if verdict is None and args.rating is None and args.comment is None:
         raise HistoryError("Give --accept, --reject, --rating N or --comment TEXT.")
     with HistoryStore.open(args.document) as store:
+        _warn_if_held(args.document)
         done = store.feedback(args.generation, verdict=verdict, rating=args.rating, comment=args.comment,
                               result=args.result).result()
     print(f"feedback recorded as event {done.event} (revision {done.revision})")
@@ -118,6 +154,7 @@ def _restore(args: argparse.Namespace) -> int:
     from studio.history.store import HistoryStore
 
     with HistoryStore.open(args.document) as store:
+        _warn_if_held(args.document)
         done = store.restore(args.revision, branch=args.branch).result()
         branch = store.current_branch().name
     print(f"restored revision {args.revision} as revision {done.revision} on the new branch {branch!r}")
@@ -141,6 +178,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     check = commands.add_parser("check", help="check a document; exit 0 when it is sound")
     check.add_argument("document")
     check.set_defaults(func=_check)
+
+    salvage = commands.add_parser("salvage", help="copy every event that still reads out of a damaged document")
+    salvage.add_argument("document")
+    salvage.add_argument("--out", required=True, help="the new .studio document (must not exist)")
+    salvage.set_defaults(func=_salvage)
 
     export = commands.add_parser("export", help="export the history as a zip (events, blobs, per-image Parquet) "
                                                 "or as a training set (--format)")

@@ -23,6 +23,8 @@ from studio.history.archive import EVENTS, FORMAT, FORMAT_VERSION, MANIFEST, blo
 from studio.history.blobs import PNG
 from studio.history.export_tables import write_data_tables
 from studio.history.errors import HistoryError
+from studio.history.background import fold_wal
+from studio.history.files import remove_leftovers, replace, temp_path
 from studio.history.reads import Event, blob_media, list_branches, list_events, list_generations, read_blob
 from studio.history.rows import get_meta
 from studio.history.schema import SCHEMA_VERSION
@@ -87,11 +89,13 @@ def export_history(document: str | os.PathLike, out: str | os.PathLike) -> Expor
     out = Path(out)
     if not out.parent.is_dir():
         raise HistoryError(f"The folder {out.parent} does not exist.")
-    temp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    remove_leftovers(out.parent)
+    temp = temp_path(out)
     try:
         with HistoryStore.open(document, readonly=True) as store, store.read_transaction() as conn:
             counts = _write_archive(conn, temp)
-        os.replace(temp, out)
+        replace(temp, out)
+        fold_wal(Path(document))  # an export is a natural pause: fold what the window wrote meanwhile
     finally:
         temp.unlink(missing_ok=True)
     return ExportSummary(out, *counts, bytes_written=out.stat().st_size, seconds=time.perf_counter() - started)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from studio.document import Document, PoseFormatError
-from studio.document.openpose_json import dumps_openpose, loads_openpose
+from studio.document.openpose_json import dumps_openpose, load_openpose_frames, loads_openpose
 from studio.document.serialize import layer_from_bytes, layer_to_bytes
 
 
@@ -73,7 +73,7 @@ def test_file_with_hands_face_and_partial_confidences():
     assert image[60, 240].tolist() == [255, 255, 255]
 
 
-def test_normalised_coordinates_and_list_of_objects():
+def test_normalised_coordinates_and_list_of_frames():
     norm = [(x / 512, y / 1024) for x, y in BODY]
     data = [
         {"canvas_width": 512, "canvas_height": 1024, "people": [{"pose_keypoints_2d": _flat(norm)}]},
@@ -81,9 +81,14 @@ def test_normalised_coordinates_and_list_of_objects():
     ]  # fmt: skip
     parsed = loads_openpose(json.dumps(data))
     assert (parsed.canvas_width, parsed.canvas_height) == (512, 1024)
-    assert len(parsed.people) == 2
-    np.testing.assert_allclose(parsed.people[0].body.xy, [(x, y) for x, y in BODY])
-    np.testing.assert_allclose(parsed.people[1].body.xy, BODY)  # rescaled to the first canvas
+    assert len(parsed.people) == 1 and "2 frames" in parsed.notes[0]
+    np.testing.assert_allclose(parsed.people[0].body.xy, BODY)
+    second = loads_openpose(json.dumps(data), frame=1)
+    assert (second.canvas_width, second.canvas_height) == (256, 256) and second.notes == ()
+    np.testing.assert_allclose(second.people[0].body.xy, [(x / 2, y / 4) for x, y in BODY])
+    assert [len(f.people) for f in load_openpose_frames(json.dumps(data))] == [1, 1]
+    with pytest.raises(PoseFormatError, match="frames 0 to 1"):
+        loads_openpose(json.dumps(data), frame=2)
 
 
 def test_missing_canvas_uses_given_size_and_body25_is_converted():
@@ -139,8 +144,8 @@ def test_bad_values_inside_lists():
         loads_openpose(json.dumps(one([True] * 54)))
     with pytest.raises(PoseFormatError, match="expected 63"):
         loads_openpose(json.dumps(one(hand_left_keypoints_2d=[1.0] * 60)))
-    with pytest.raises(PoseFormatError, match="expected 210"):
-        loads_openpose(json.dumps(one(face_keypoints_2d=[1.0] * 204)))
+    with pytest.raises(PoseFormatError, match="expected 210 or 204"):
+        loads_openpose(json.dumps(one(face_keypoints_2d=[1.0] * 201)))
     with pytest.raises(PoseFormatError, match="not a list"):
         loads_openpose(json.dumps(one(face_keypoints_2d="none")))
     negative = _flat(BODY)

@@ -63,10 +63,10 @@ def sketched_window(*, demo_models: bool = False) -> Iterator:
     torch.set_num_threads(1)
     app = QApplication.instance() or QApplication([])
     from studio.document import Document
-    from ui.app_paths import AppPaths
+    from studio.app.paths import AppPaths
     from ui.dialogs.models_guide import install_demo_models
-    from ui.main_window import MainWindow
-    from ui.theme import apply_dark_theme
+    from ui.shell.main_window import MainWindow
+    from ui.shell.theme import apply_dark_theme
 
     apply_dark_theme(app)
     with tempfile.TemporaryDirectory() as folder:

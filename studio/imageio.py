@@ -2,7 +2,10 @@
 
 Rules:
 - Only the header is read before the size check: images above MAX_IMAGE_PIXELS (64 megapixels) or with a
-  side above MAX_IMAGE_SIDE (16384) raise ImageTooLargeError without being decoded.
+  side above MAX_IMAGE_SIDE (16384) raise ImageTooLargeError without being decoded. So do files above
+  MAX_IMAGE_BYTES (256 MiB, checked before reading), pixel data that is compressed more than MAX_RATIO (1200:1;
+  deflate, as in PNG, cannot pass 1032:1, so only bombs in other formats reach it) once it would inflate past
+  32 MiB, and PNG text chunks (tEXt/zTXt/iTXt) above MAX_TEXT_BYTES (1 MiB) in all, compressed or inflated.
 - Files that are missing, unreadable or not images raise ImageLoadError (never a crash or PIL traceback).
 - Colour loading (`load_rgb`): EXIF rotation is applied; alpha is composited over white (as ControlNet's
   HWC3 does); grey, palette and CMYK images become RGB; 16-bit images are scaled to 8 bits.
@@ -17,6 +20,7 @@ from __future__ import annotations
 import io
 import os
 import warnings
+import zlib
 from pathlib import Path
 from typing import Union
 
@@ -28,6 +32,12 @@ from studio.errors import StudioError
 
 MAX_IMAGE_PIXELS = 64 * 1024 * 1024
 MAX_IMAGE_SIDE = 16384
+MAX_IMAGE_BYTES = 256 * 2**20
+MAX_RATIO = 1200  # uncompressed pixel bytes per file byte
+RATIO_FLOOR = 32 * 2**20  # images that inflate to less than this are cheap whatever their ratio
+MAX_TEXT_BYTES = 2**20
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_TEXT_CHUNKS = (b"tEXt", b"zTXt", b"iTXt")
 
 ImageSource = Union[str, os.PathLike, bytes, bytearray]
 
@@ -44,26 +54,93 @@ def _describe(source: ImageSource) -> str:
     return "the image data" if isinstance(source, (bytes, bytearray)) else f"'{source}'"
 
 
+def _read_bytes(source: ImageSource, name: str) -> bytes:
+    if isinstance(source, (bytes, bytearray)):
+        data = bytes(source)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise ImageLoadError(f"Image file {name} does not exist.")
+        size = path.stat().st_size
+        if size > MAX_IMAGE_BYTES:
+            raise ImageTooLargeError(f"Image {name} is {size} bytes; the limit is {MAX_IMAGE_BYTES} bytes.")
+        data = path.read_bytes()
+    if len(data) > MAX_IMAGE_BYTES:
+        raise ImageTooLargeError(f"Image {name} is {len(data)} bytes; the limit is {MAX_IMAGE_BYTES} bytes.")
+    return data
+
+
+def _compressed_text(kind: bytes, body: bytes) -> bytes | None:
+    """The compressed part of a zTXt or compressed iTXt chunk, or None."""
+    keyword_end = body.find(b"\x00")
+    if keyword_end < 0:
+        return None
+    if kind == b"zTXt":
+        return body[keyword_end + 2:]
+    if kind == b"iTXt" and body[keyword_end + 1:keyword_end + 2] == b"\x01":
+        rest = body[keyword_end + 3:]
+        parts = rest.split(b"\x00", 2)
+        return parts[2] if len(parts) == 3 else None
+    return None
+
+
+def _check_png_text(data: bytes, name: str) -> None:
+    """Refuse PNG text chunks above MAX_TEXT_BYTES, stored or inflated (a zTXt bomb), before PIL reads them."""
+    if not data.startswith(_PNG_SIGNATURE):
+        return
+    position, total = len(_PNG_SIGNATURE), 0
+    while position + 8 <= len(data):
+        length = int.from_bytes(data[position:position + 4], "big")
+        kind = data[position + 4:position + 8]
+        if kind in _TEXT_CHUNKS:
+            body = data[position + 8:position + 8 + length]
+            total += len(body)
+            packed = _compressed_text(kind, body)
+            if packed is not None:
+                try:
+                    total += len(zlib.decompressobj().decompress(packed, MAX_TEXT_BYTES + 1))
+                except zlib.error:
+                    pass  # PIL reports the broken chunk itself
+            if total > MAX_TEXT_BYTES:
+                raise ImageTooLargeError(
+                    f"Image {name} holds more than {MAX_TEXT_BYTES} bytes of text chunks (metadata); refused.")
+        position += 12 + length
+
+
+def _check_ratio(image: Image.Image, size: int, name: str) -> None:
+    width, height = image.size
+    bits = 1 if image.mode == "1" else 8 * Image.getmodebands(image.mode) * (2 if "16" in image.mode else 1)
+    if image.mode in ("I", "F"):
+        bits = 32
+    inflated = width * height * bits // 8
+    if inflated > RATIO_FLOOR and inflated > MAX_RATIO * max(size, 1):
+        raise ImageTooLargeError(
+            f"Image {name} is compressed {inflated // max(size, 1)}:1 ({size} bytes for {width}x{height} "
+            f"pixels), more than the {MAX_RATIO}:1 allowed; refused as a decompression bomb.")
+
+
+def _check_size(width: int, height: int, name: str) -> None:
+    if width * height > MAX_IMAGE_PIXELS or max(width, height) > MAX_IMAGE_SIDE:
+        raise ImageTooLargeError(
+            f"Image {name} is {width}x{height} pixels; the limit is {MAX_IMAGE_PIXELS // 2**20} "
+            f"megapixels and {MAX_IMAGE_SIDE} pixels per side."
+        )
+
+
 def open_image(source: ImageSource) -> Image.Image:
-    """Open, size-check and fully decode an image; returns a PIL image (EXIF rotation applied)."""
+    """Open, limit-check (see the module docstring) and fully decode an image; returns a PIL image (EXIF
+    rotation applied). Every area that opens a user's image uses this."""
     name = _describe(source)
     try:
-        if isinstance(source, (bytes, bytearray)):
-            fp = io.BytesIO(bytes(source))
-        else:
-            path = Path(source)
-            if not path.is_file():
-                raise ImageLoadError(f"Image file {name} does not exist.")
-            fp = io.BytesIO(path.read_bytes())
+        data = _read_bytes(source, name)
+        if data.startswith(_PNG_SIGNATURE) and data[12:16] == b"IHDR":  # the size PIL would call a bomb
+            _check_size(int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big"), name)
+        _check_png_text(data, name)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(fp)
-            width, height = image.size
-            if width * height > MAX_IMAGE_PIXELS or max(width, height) > MAX_IMAGE_SIDE:
-                raise ImageTooLargeError(
-                    f"Image {name} is {width}x{height} pixels; the limit is {MAX_IMAGE_PIXELS // 2**20} "
-                    f"megapixels and {MAX_IMAGE_SIDE} pixels per side."
-                )
+            image = Image.open(io.BytesIO(data))
+            _check_size(*image.size, name)
+            _check_ratio(image, len(data), name)
             image.load()
             return ImageOps.exif_transpose(image)
     except ImageLoadError:

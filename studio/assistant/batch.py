@@ -2,8 +2,8 @@
 
 Input lines: `{"id", "question", "today"?}` (`today` as YYYY-MM-DD overrides the run's date). Output lines:
 `{"id", "reply", "answer", "calls": [{"tool", "input", "result"}], "fields": {"prompt", "negative", "width",
-"height"}, "finish", "notes"}`. A line that cannot be read gives an output line with an `error` and the run
-goes on.
+"height"}, "finish", "notes"}`. A line that cannot be read (not UTF-8, not strict JSON: see `studio.safe_json`,
+no question) gives one output line `{"id", "error"}` and the run goes on with the next line.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 
 from studio.assistant.assistant import Assistant
 from studio.assistant.errors import AssistantError
+from studio.safe_json import load_untrusted_json
 
 
 def parse_today(text: str | None) -> date | None:
@@ -32,7 +33,7 @@ def answer_file(assistant: Assistant, source: Path, target: Path, *, today: date
                 log: Callable[[str], None] = print) -> tuple[int, int]:
     """Answer every line of `source` into `target`; returns (answered, failed) line counts."""
     try:
-        lines = Path(source).read_text(encoding="utf-8").splitlines()
+        lines = Path(source).read_bytes().splitlines()  # decoded line by line: one bad line fails alone
     except OSError as exc:
         raise AssistantError(f"Cannot read {source}: {exc.strerror}.") from exc
     answered = failed = 0
@@ -43,7 +44,7 @@ def answer_file(assistant: Assistant, source: Path, target: Path, *, today: date
                 continue
             record_id = None
             try:
-                record = json.loads(line)
+                record = load_untrusted_json(line, source="its JSON")
                 record_id = record.get("id") if isinstance(record, dict) else None
                 if not isinstance(record, dict) or not isinstance(record.get("question"), str):
                     raise AssistantError("it needs a \"question\" string")

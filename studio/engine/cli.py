@@ -215,18 +215,14 @@ def _generate(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from studio.engine.metadata import save_png
-    from studio.engine.pipeline import Engine
     from studio.history.record import log_generation_to_document
 
     request = _request_for(args)
     request.validate()
     outputs = _output_paths(args.out, request.batch_size)
-    from studio.engine.accel_cli import accelerator_for
-    from studio.engine.device import choose_device
+    from studio.engine.factory import make_engine
 
-    settings = _settings_for(args)
-    device = choose_device(settings.device, settings.dtype)
-    engine = Engine(settings, device=device, optimize=accelerator_for(args.accel, device.device))
+    engine = make_engine(_settings_for(args), args.accel)
     try:
         print("loading models...", flush=True)
         engine.prepare(request)

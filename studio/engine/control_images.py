@@ -44,11 +44,12 @@ def fit_image(image: np.ndarray, *, width: int, height: int, mode: str) -> np.nd
 
 
 def read_rgb_image(path: str) -> np.ndarray:
-    """Read an image file as an HxWx3 uint8 RGB array; `RequestError` if it is missing or unreadable."""
-    from PIL import Image, UnidentifiedImageError
+    """Read an image file as an HxWx3 uint8 RGB array through the limited reader (`studio.imageio`: pixel,
+    byte, ratio and metadata limits); `RequestError` if it is missing, unreadable or too large."""
+    from studio.imageio import ImageLoadError, open_image
 
     try:
-        with Image.open(path) as image:
-            return np.asarray(image.convert("RGB"), dtype=np.uint8).copy()
-    except (OSError, UnidentifiedImageError) as exc:
-        raise RequestError(f"Cannot read the image {path} ({exc}).") from exc
+        image = open_image(path)
+        return np.asarray(image.convert("RGB"), dtype=np.uint8).copy()
+    except (ImageLoadError, OSError, ValueError) as exc:
+        raise RequestError(f"Cannot read the image {path}: {exc}") from exc

@@ -8,7 +8,6 @@ naming the file.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from studio.engine.errors import ModelError
@@ -39,10 +38,11 @@ def _pipeline_class(located: LocatedModel):
     from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
 
     index_dir = located.path if located.layout == "folder" else located.config_dir
-    try:
-        class_name = json.loads((index_dir / "model_index.json").read_text(encoding="utf-8"))["_class_name"]
-    except (OSError, KeyError, ValueError, TypeError) as exc:
-        raise ModelError(f"No readable model_index.json for {located.path} in {index_dir} ({exc}).") from exc
+    from studio.engine.sources import read_model_index
+
+    class_name = read_model_index(index_dir / "model_index.json").get("_class_name")
+    if class_name is None:
+        raise ModelError(f"No \"_class_name\" in the model_index.json for {located.path} in {index_dir}.")
     return StableDiffusionXLPipeline if "XL" in class_name else StableDiffusionPipeline
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from studio.engine.errors import RequestError
 from studio.engine.lora import LoraInput
@@ -47,11 +47,12 @@ def image_from_base64_png(text: str, *, what: str) -> np.ndarray:
     """Decode base64 PNG (or any image PIL reads) text into an HxWx3 uint8 RGB array."""
     if not isinstance(text, str):
         raise RequestError(f"{what} must be base64 PNG text, got {type(text).__name__}.")
+    from studio.imageio import ImageLoadError, open_image  # the limited reader: pixels, bytes, ratio, metadata
+
     try:
         data = base64.b64decode(text, validate=True)
-        with Image.open(io.BytesIO(data)) as img:
-            return np.asarray(img.convert("RGB"), dtype=np.uint8).copy()
-    except (binascii.Error, ValueError, UnidentifiedImageError, OSError) as exc:
+        return np.asarray(open_image(data).convert("RGB"), dtype=np.uint8).copy()
+    except (binascii.Error, ValueError, ImageLoadError, OSError) as exc:
         raise RequestError(f"{what} is not a readable base64 PNG image ({exc}).") from exc
 
 

@@ -9,7 +9,6 @@ cheap fingerprint (file names, sizes and modification times) used as the model's
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 from dataclasses import dataclass
@@ -198,6 +197,28 @@ def _config_next_to(file: Path) -> Path | None:
     return candidate if candidate.is_dir() else None
 
 
+MAX_INDEX_BYTES = 2**20  # a real model_index.json is about 1 KB
+
+
+def read_model_index(index: Path) -> dict[str, Any]:
+    """The object in a diffusers `model_index.json`, read strictly (`studio.safe_json`); ModelError if it is not
+    one JSON object whose `_class_name` is text."""
+    from studio.safe_json import UntrustedJsonError, load_untrusted_json
+
+    try:
+        with open(index, "rb") as handle:
+            data = handle.read(MAX_INDEX_BYTES + 1)
+        value = load_untrusted_json(data, source=str(index), max_bytes=MAX_INDEX_BYTES)
+    except OSError as exc:
+        raise ModelError(f"{index} cannot be read ({exc.strerror or exc}).") from exc
+    except UntrustedJsonError as exc:
+        raise ModelError(f"{exc} It is not a usable model_index.json.") from None
+    if not isinstance(value, dict) or not isinstance(value.get("_class_name", ""), str):
+        raise ModelError(f"{index} is not a diffusers model index (it needs an object whose \"_class_name\" "
+                         "is text).")
+    return value
+
+
 def locate_base(source: str, *, allow_pickle: bool, config: str | None = None) -> LocatedModel:
     """Find and check a base model: a diffusers folder, a single checkpoint or a cached hub id."""
     path, hub_id = _resolve_path(source, role="base")
@@ -205,10 +226,7 @@ def locate_base(source: str, *, allow_pickle: bool, config: str | None = None) -
         index = path / "model_index.json"
         if not index.is_file():
             raise ModelError(f"{path} is not a diffusers model folder (no model_index.json).")
-        try:
-            class_name = json.loads(index.read_text(encoding="utf-8")).get("_class_name", "")
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError) as exc:
-            raise ModelError(f"{index} is not readable JSON ({exc}).") from exc
+        class_name = read_model_index(index).get("_class_name", "")
         if "StableDiffusion" not in class_name:
             raise ModelError(f"{path} holds a {class_name or 'unknown'} model; Studio loads Stable Diffusion 1.x, "
                              "2.x and SDXL models.")

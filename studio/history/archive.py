@@ -5,7 +5,9 @@
                          thumbnail (one JSON object per line)
     blobs/<sha256>.png   images: rasters, stroke patches, control images, results, thumbnails
     blobs/<sha256>.json  JSON blobs: poses
-    generations.parquet  one row per generation (the revision-feedback data set)
+    results.parquet      one row per result image, images embedded (a Hugging Face `datasets` table)
+    README.md            the dataset card of results.parquet
+    generations.parquet  (archives of the first exports only) one row per generation; import ignores it
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ FORMAT = "controlnet-studio-history"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 EVENTS = "events.jsonl"
-GENERATIONS = "generations.parquet"
+GENERATIONS = "generations.parquet"  # first exports; still accepted by import
+RESULTS = "results.parquet"
+CARD = "README.md"
+DATA_MEMBERS = (GENERATIONS, RESULTS, CARD)  # derived tables: import accepts and ignores them
 BLOB_DIR = "blobs"
 
 _MEDIA_BY_EXTENSION = {ext: media for media, ext in EXTENSIONS.items()}

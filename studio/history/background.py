@@ -4,8 +4,11 @@
   (OpenCV releases the GIL while it compresses) and hands a checkpoint job back to the writer's queue.
 - WAL folding: the writer connection never checkpoints the WAL itself (SQLite would do it inside a commit,
   stalling that acknowledgement for as long as copying megabytes takes); the helper runs passive WAL
-  checkpoints on its own connection after every few megabytes written. Passive checkpoints never block the
-  writer or readers.
+  checkpoints on its own connection on a budget: after every WAL_FOLD_BYTES written, WAL_FOLD_SECONDS after
+  a write when writing pauses, and at once when the disk is full. Passive checkpoints never block the writer
+  or readers. After a fold the writer reuses the WAL from its start and SQLite cuts the file back to
+  WAL_SIZE_LIMIT (`journal_size_limit`), so the WAL does not hold on to the disk's last free space.
+  `fold_wal(path)` does one fold from outside (after an export).
 - WAL syncing (durability "crash"): commits are not fsync'ed one by one, so the helper fsyncs the WAL file at
   most `SYNC_SECONDS` after a commit: a power cut loses at most about that much work.
 """
@@ -24,7 +27,9 @@ from studio.history.blobs import Blob
 from studio.history.checkpoints import encode_checkpoint
 from studio.history.state import DocumentState
 
-WAL_FOLD_BYTES = 16 * 2**20  # written bytes after which the WAL is folded into the document file
+WAL_FOLD_BYTES = 4 * 2**20  # written bytes after which the WAL is folded into the document file
+WAL_FOLD_SECONDS = 2.0  # a pause in writing this long folds what was written
+WAL_SIZE_LIMIT = 4 * 2**20  # the WAL file is cut back to this size when it is reused
 SYNC_SECONDS = 1.0  # longest time a commit stays unsynced with durability "crash"
 
 Deliver = Callable[[int, int, str, list[Blob]], None]  # (epoch, revision, checkpoint JSON, blobs)
@@ -44,6 +49,7 @@ class BackgroundWork:
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._written = 0
         self._unsynced_since: float | None = None  # time of the first commit not synced yet
+        self._fold_at: float | None = None  # when written but unfolded bytes are folded if writing pauses
         self._thread = threading.Thread(target=self._run, name="history-background", daemon=True)
         self._thread.start()
 
@@ -58,8 +64,15 @@ class BackgroundWork:
             self._queue.put(_WAKE)  # the helper starts counting down to the next sync
         self._written += size
         if self._written >= WAL_FOLD_BYTES:
-            self._written = 0
-            self._queue.put(_FOLD)
+            self.fold_now()
+        elif self._fold_at is None:
+            self._fold_at = time.monotonic() + WAL_FOLD_SECONDS
+            self._queue.put(_WAKE)
+
+    def fold_now(self) -> None:
+        """Fold the WAL into the document file as soon as the helper gets to it."""
+        self._written, self._fold_at = 0, None
+        self._queue.put(_FOLD)
 
     def close(self) -> None:
         """Finish the queued work (checkpoints are delivered before this returns) and stop."""
@@ -70,11 +83,13 @@ class BackgroundWork:
         conn: sqlite3.Connection | None = None
         while True:
             try:
-                item = self._queue.get(timeout=self._seconds_to_sync())
+                item = self._queue.get(timeout=self._seconds_to_wait())
             except queue.Empty:
                 item = None
             if item is _STOP:
                 break
+            if item is None and self._fold_at is not None and time.monotonic() >= self._fold_at:
+                self._written, self._fold_at, item = 0, None, _FOLD
             try:
                 if item is _FOLD:
                     if conn is None:
@@ -91,6 +106,12 @@ class BackgroundWork:
         self._sync()
         if conn is not None:
             conn.close()
+
+    def _seconds_to_wait(self) -> float | None:
+        waits = [t for t in (self._seconds_to_sync(),
+                             None if self._fold_at is None else max(0.0, self._fold_at - time.monotonic()))
+                 if t is not None]
+        return min(waits) if waits else None
 
     def _seconds_to_sync(self) -> float | None:
         since = self._unsynced_since
@@ -109,3 +130,18 @@ class BackgroundWork:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def fold_wal(path: Path) -> None:
+    """One passive fold of the document's WAL into its file (after an export); quietly nothing when the
+    document has no WAL or is busy."""
+    if not Path(f"{path}-wal").exists():
+        return
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=1)
+        try:
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        pass

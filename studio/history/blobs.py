@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from studio.history.errors import HistoryError
+from studio.safe_json import UINT64_MAX, UntrustedJsonError, load_untrusted_json
 
 PNG = "png"
 JSON = "json"
@@ -96,10 +97,11 @@ def encode_json(value: Any) -> bytes:
 
 
 def decode_json(data: bytes) -> Any:
+    """A JSON blob's value, read strictly (blobs may come from an untrusted archive); HistoryError if bad."""
     try:
-        return json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise HistoryError(f"A stored JSON blob cannot be read ({exc}).") from exc
+        return load_untrusted_json(data, source="a stored JSON blob", max_int=UINT64_MAX)
+    except UntrustedJsonError as exc:
+        raise HistoryError(f"A stored JSON blob cannot be read ({exc}).") from None
 
 
 @dataclass(frozen=True)

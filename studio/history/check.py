@@ -1,18 +1,24 @@
 """Consistency check of a document (`studio history check`): SQLite integrity, blob hashes, event payloads,
-references between revisions, branches, blobs and checkpoints, and a replay of every branch head."""
+references between revisions, branches, blobs and checkpoints, and a replay of every branch head.
+
+`check_document` never raises for a damaged or foreign file: what it cannot read is itself a problem
+(integrity_check lines naming unreadable pages, a missing table, an unreadable header), and the command exits
+non-zero. `studio history salvage` then copies out every event that still reads (see `salvage`)."""
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
+from pathlib import Path
 
 from studio.history import events as ev
 from studio.history.blobs import sha256_hex, unpack
 from studio.history.checkpoints import state_at
 from studio.history.errors import HistoryError
 from studio.history.rows import CURRENT_BRANCH, get_meta
+from studio.history.schema import TABLES, probe
 from studio.history.store import HistoryStore
+from studio.safe_json import UINT64_MAX, load_untrusted_json
 
 MAX_PROBLEMS = 20  # stop listing after this many
 
@@ -35,7 +41,7 @@ def _event_problems(conn: sqlite3.Connection) -> list[str]:
     stored = {row[0] for row in conn.execute("SELECT hash FROM blobs")}
     for event_id, kind, payload in conn.execute("SELECT id, kind, payload FROM events ORDER BY id"):
         try:
-            data = json.loads(payload)
+            data = load_untrusted_json(payload, source=f"the payload", max_int=UINT64_MAX)
             ev.validate_payload(kind, data)
         except (ValueError, HistoryError) as exc:
             problems.append(f"event {event_id}: {exc}")
@@ -69,15 +75,74 @@ def _state_problems(conn: sqlite3.Connection) -> list[str]:
     return problems
 
 
+def _stage(problems: list[str], what: str, run) -> None:
+    """Run one group of checks; a read error inside it becomes a problem instead of a traceback."""
+    try:
+        problems += run()
+    except sqlite3.DatabaseError as exc:
+        problems.append(f"{what} cannot be read: {exc}")
+    except (HistoryError, ValueError, KeyError, TypeError, RecursionError, OverflowError) as exc:
+        problems.append(f"{what}: {exc}")
+
+
+def _missing_tables(conn: sqlite3.Connection) -> list[str]:
+    names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+    return [f"the table {name!r} is missing" for name in [*TABLES, "search"] if name not in names]
+
+
+def _integrity(conn: sqlite3.Connection) -> list[str]:
+    """integrity_check's lines (unreadable pages, broken b-trees); it may itself stop on a damaged page."""
+    lines = []
+    try:
+        for (line,) in conn.execute("PRAGMA integrity_check(100)"):
+            if line != "ok":
+                lines.append(f"sqlite: {line}")
+    except sqlite3.DatabaseError as exc:
+        lines.append(f"sqlite: the check stopped on a damaged page ({exc})")
+        for table in [*TABLES, "search"]:  # which tables the damage reaches
+            try:
+                conn.execute(f"SELECT * FROM {table}").fetchall()
+            except sqlite3.DatabaseError as error:
+                lines.append(f"the table {table!r} cannot be read in full ({error})")
+    return lines
+
+
 def check_document(path: str | os.PathLike) -> list[str]:
-    """Problems found in the document (empty when it is sound). Raises StudioError if it cannot be opened."""
-    with HistoryStore.open(path, readonly=True) as store, store.read_transaction() as conn:
-        problems = [f"sqlite: {row[0]}" for row in conn.execute("PRAGMA integrity_check") if row[0] != "ok"]
+    """Problems found in the document (empty when it is sound). Never raises for a bad file: a file that cannot
+    be opened or read gives problems saying so."""
+    try:
+        probe(Path(path))
+        store = HistoryStore.open(path, readonly=True)
+    except HistoryError as exc:
+        return [str(exc)]
+    except sqlite3.DatabaseError as exc:
+        return [f"{path} cannot be read: {exc}"]
+    problems: list[str] = []
+    try:
+        conn = store._conn()
+        _stage(problems, "the file", lambda: _integrity(conn))
+        _stage(problems, "the table list", lambda: _missing_tables(conn))
         if problems:
             return problems[:MAX_PROBLEMS]
-        problems += [f"broken reference in {row[0]}, row {row[1]}" for row in conn.execute("PRAGMA foreign_key_check")]
-        problems += _blob_problems(conn)
-        problems += _event_problems(conn)
-        if not problems:
-            problems += _state_problems(conn)
+        try:
+            conn.execute("BEGIN")
+        except sqlite3.DatabaseError as exc:
+            return [f"the file cannot be read: {exc}"]
+        try:
+            _stage(problems, "references", lambda: [f"broken reference in {row[0]}, row {row[1]}"
+                                                    for row in conn.execute("PRAGMA foreign_key_check")])
+            _stage(problems, "blobs", lambda: _blob_problems(conn))
+            _stage(problems, "events", lambda: _event_problems(conn))
+            if not problems:
+                _stage(problems, "branches", lambda: _state_problems(conn))
+        finally:
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.DatabaseError:
+                pass
+    finally:
+        try:
+            store.close()
+        except sqlite3.Error:
+            pass
     return problems[:MAX_PROBLEMS]

@@ -36,6 +36,14 @@ def _summary(kind: str, payload: dict[str, Any]) -> str:
     return ""
 
 
+def _when(stamp: float) -> str:
+    """Local date and time of a Unix time; a time that cannot be shown (a damaged or odd file) says so."""
+    try:
+        return datetime.fromtimestamp(stamp).strftime("%Y-%m-%d %H:%M:%S")
+    except (OverflowError, ValueError, OSError, TypeError):
+        return f"{'(bad time)':<19}"
+
+
 def _log(args: argparse.Namespace) -> int:
     from studio.history.store import HistoryStore
 
@@ -51,30 +59,57 @@ def _log(args: argparse.Namespace) -> int:
                           "payload": event.payload}
                 print(json.dumps(record, ensure_ascii=False, sort_keys=True))
             else:
-                when = datetime.fromtimestamp(event.time).strftime("%Y-%m-%d %H:%M:%S")
+                when = _when(event.time)
                 print(f"{event.id:>6}  {when}  {event.branch:<12} r{event.revision:<6} {event.kind:<10} "
                       f"{_summary(event.kind, event.payload)}")
     return 0
 
 
 def _check(args: argparse.Namespace) -> int:
-    from studio.history.check import check_document
+    from pathlib import Path
 
+    from studio.history.check import check_document
+    from studio.history.schema import probe
+
+    probe(Path(args.document))  # a file that is not a document at all: one sentence, exit 2
     problems = check_document(args.document)
     if problems:
         print(f"{args.document}: {len(problems)} problem(s) found:", file=sys.stderr)
         for problem in problems:
             print(f"  - {problem}", file=sys.stderr)
+        print(f"To copy out every event that still reads: studio history salvage {args.document} --out NEW.studio",
+              file=sys.stderr)
         return 1
     print(f"{args.document}: ok")
     return 0
 
 
+def _salvage(args: argparse.Namespace) -> int:
+    from studio.history.salvage import salvage_document
+
+    summary = salvage_document(args.document, args.out)
+    print(f"salvaged {summary.events} events and {summary.blobs} blobs into {summary.path} "
+          f"({summary.lost} event(s) that still read could not be kept)")
+    return 0
+
+
 def _export(args: argparse.Namespace) -> int:
+    from studio.history.errors import HistoryError
     from studio.history.export import export_history
 
-    summary = export_history(args.document, args.out)
-    print(f"exported {summary.events} events, {summary.blobs} blobs and {summary.generations} generations "
+    if args.format != "archive":
+        from studio.history.presets import export_preset
+
+        summary = export_preset(args.document, args.out, format=args.format, kind=args.kind,
+                                min_rating=args.min_rating)
+        print(f"exported {summary.rows} {args.format} rows from {summary.documents} document(s) "
+              f"({summary.images} result images read) to {summary.path}")
+        return 0
+    if len(args.document) != 1 or args.kind is not None or args.min_rating is not None:
+        raise HistoryError("An archive holds one document; --kind and --min-rating need --format controlnet.")
+    summary = export_history(args.document[0], args.out)
+    print(f"exported {summary.events} events, {summary.blobs} blobs, {summary.generations} generations and "
+          f"{summary.images} result images "
           f"to {summary.path} ({summary.bytes_written / 1e6:.1f} MB in {summary.seconds:.2f} s)")
     return 0
 
@@ -88,6 +123,18 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _warn_if_held(document: str) -> None:
+    """Tell the user when a window has the document open: it shows this change after its next reload."""
+    from pathlib import Path
+
+    from studio.history.lock import holder_of
+
+    holder = holder_of(Path(document))
+    if holder is not None:
+        print(f"note: {holder.sentence(Path(document)).split('; it was')[0]}; the change is saved, and that "
+              "window shows it when it reloads the document.", file=sys.stderr)
+
+
 def _feedback(args: argparse.Namespace) -> int:
     from studio.history.errors import HistoryError
     from studio.history.store import HistoryStore
@@ -96,6 +143,7 @@ def _feedback(args: argparse.Namespace) -> int:
     if verdict is None and args.rating is None and args.comment is None:
         raise HistoryError("Give --accept, --reject, --rating N or --comment TEXT.")
     with HistoryStore.open(args.document) as store:
+        _warn_if_held(args.document)
         done = store.feedback(args.generation, verdict=verdict, rating=args.rating, comment=args.comment,
                               result=args.result).result()
     print(f"feedback recorded as event {done.event} (revision {done.revision})")
@@ -106,6 +154,7 @@ def _restore(args: argparse.Namespace) -> int:
     from studio.history.store import HistoryStore
 
     with HistoryStore.open(args.document) as store:
+        _warn_if_held(args.document)
         done = store.restore(args.revision, branch=args.branch).result()
         branch = store.current_branch().name
     print(f"restored revision {args.revision} as revision {done.revision} on the new branch {branch!r}")
@@ -130,9 +179,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     check.add_argument("document")
     check.set_defaults(func=_check)
 
-    export = commands.add_parser("export", help="export the history as a zip (JSONL, PNG/JSON blobs, Parquet)")
-    export.add_argument("document")
-    export.add_argument("--out", required=True, help="the zip file to write")
+    salvage = commands.add_parser("salvage", help="copy every event that still reads out of a damaged document")
+    salvage.add_argument("document")
+    salvage.add_argument("--out", required=True, help="the new .studio document (must not exist)")
+    salvage.set_defaults(func=_salvage)
+
+    export = commands.add_parser("export", help="export the history as a zip (events, blobs, per-image Parquet) "
+                                                "or as a training set (--format)")
+    export.add_argument("document", nargs="+", help="the .studio document (several for a training set)")
+    export.add_argument("--out", required=True, help="the zip file, or the new folder of a training set")
+    export.add_argument("--format", choices=("archive", "controlnet", "preference"), default="archive",
+                        help="archive (default): the whole history; controlnet: image, text, conditioning_image "
+                             "of liked images; preference: Pick-a-Pic v2 pairs")
+    export.add_argument("--kind", choices=("edge", "pose", "depth"), help="the control map (controlnet format)")
+    export.add_argument("--min-rating", type=int, choices=range(1, 6), metavar="{1..5}",
+                        help="controlnet format: rated images need this many stars (default 4; unrated ones "
+                             "count when accepted)")
     export.set_defaults(func=_export)
 
     importer = commands.add_parser("import", help="build a new document from an exported zip")

@@ -33,6 +33,11 @@ import numpy as np
 from studio.history.blobs import Blob, is_blob_hash, make_thumbnail
 from studio.history.errors import HistoryError
 
+# The document's own size limits (studio.document.document.MAX_SIDE / MAX_PIXELS; a test keeps them equal):
+# a snapshot beyond them, from an archive or anywhere, is refused before any canvas is allocated.
+MAX_SIDE = 8192
+MAX_PIXELS = 64 * 2**20
+
 CREATED = "created"
 SNAPSHOT = "snapshot"
 STROKE = "stroke"
@@ -105,8 +110,10 @@ def _validate_state(kind: str, state: Any) -> None:
         _fail(kind, "'state' must be an object")
     for key in ("width", "height"):
         value = _need(kind, state, key, int)
-        if value < 1:
-            _fail(kind, f"'{key}' must be positive")
+        if not 1 <= value <= MAX_SIDE:
+            _fail(kind, f"'{key}' must be 1 to {MAX_SIDE} pixels")
+    if state["width"] * state["height"] > MAX_PIXELS:
+        _fail(kind, f"the canvas {state['width']}x{state['height']} is above {MAX_PIXELS // 2**20} megapixels")
     if "settings" in state:  # a snapshot without settings keeps the document's settings
         _need(kind, state, "settings", dict)
     names = set()

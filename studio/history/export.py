@@ -8,7 +8,6 @@ moving it into place when complete.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import sqlite3
@@ -18,14 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
 import studio
 from studio.history import events as ev
-from studio.history.archive import EVENTS, FORMAT, FORMAT_VERSION, GENERATIONS, MANIFEST, blob_path
+from studio.history.archive import EVENTS, FORMAT, FORMAT_VERSION, MANIFEST, blob_path
 from studio.history.blobs import PNG
-from studio.history.dataset import generations_table
+from studio.history.export_tables import write_data_tables
 from studio.history.errors import HistoryError
+from studio.history.background import fold_wal
+from studio.history.files import remove_leftovers, replace, temp_path
 from studio.history.reads import Event, blob_media, list_branches, list_events, list_generations, read_blob
 from studio.history.rows import get_meta
 from studio.history.schema import SCHEMA_VERSION
@@ -38,6 +37,7 @@ class ExportSummary:
     events: int
     blobs: int
     generations: int
+    images: int
     bytes_written: int
     seconds: float
 
@@ -50,8 +50,8 @@ def _event_line(event: Event, thumbnail: str | None) -> str:
     return json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def _write_archive(conn: sqlite3.Connection, target: Path) -> tuple[int, int, int]:
-    """Write the archive of the history behind `conn`; returns (events, blobs, generations)."""
+def _write_archive(conn: sqlite3.Connection, target: Path) -> tuple[int, int, int, int]:
+    """Write the archive of the history behind `conn`; returns (events, blobs, generations, result images)."""
     events = list_events(conn)
     thumbnails = dict(conn.execute("SELECT id, thumbnail FROM revisions"))
     branches = list_branches(conn)
@@ -66,22 +66,21 @@ def _write_archive(conn: sqlite3.Connection, target: Path) -> tuple[int, int, in
             media = blob_media(conn, hash_)
             compression = zipfile.ZIP_STORED if media == PNG else zipfile.ZIP_DEFLATED
             archive.writestr(blob_path(hash_, media), read_blob(conn, hash_), compress_type=compression)
-        table = io.BytesIO()
-        pq.write_table(generations_table(generations), table)
-        archive.writestr(GENERATIONS, table.getvalue(), compress_type=zipfile.ZIP_STORED)
+        images = write_data_tables(conn, archive)
         manifest = {
             "format": FORMAT, "format_version": FORMAT_VERSION, "schema_version": SCHEMA_VERSION,
             "studio_version": studio.__version__,
             "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "created": float(get_meta(conn, "created") or 0.0),
             "counts": {"events": len(events), "revisions": len(thumbnails), "blobs": len(hashes),
-                       "generations": len(generations), "branches": len(branches)},
+                       "generations": len(generations), "branches": len(branches),
+                       "results": images},
             "branches": [{"name": b.name, "head": b.head, "forked_from": b.forked_from, "created": b.created}
                          for b in branches],
             "current_branch": next(b.name for b in branches if b.current),
         }
         archive.writestr(MANIFEST, json.dumps(manifest, indent=2, sort_keys=True))
-    return len(events), len(hashes), len(generations)
+    return len(events), len(hashes), len(generations), images
 
 
 def export_history(document: str | os.PathLike, out: str | os.PathLike) -> ExportSummary:
@@ -90,11 +89,13 @@ def export_history(document: str | os.PathLike, out: str | os.PathLike) -> Expor
     out = Path(out)
     if not out.parent.is_dir():
         raise HistoryError(f"The folder {out.parent} does not exist.")
-    temp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    remove_leftovers(out.parent)
+    temp = temp_path(out)
     try:
         with HistoryStore.open(document, readonly=True) as store, store.read_transaction() as conn:
             counts = _write_archive(conn, temp)
-        os.replace(temp, out)
+        replace(temp, out)
+        fold_wal(Path(document))  # an export is a natural pause: fold what the window wrote meanwhile
     finally:
         temp.unlink(missing_ok=True)
     return ExportSummary(out, *counts, bytes_written=out.stat().st_size, seconds=time.perf_counter() - started)

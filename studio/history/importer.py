@@ -10,7 +10,6 @@ The document is built next to its target and moved into place only when all chec
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import zipfile
@@ -19,25 +18,36 @@ from pathlib import Path
 from typing import Any
 
 from studio.history import events as ev
-from studio.history.archive import EVENTS, FORMAT, FORMAT_VERSION, GENERATIONS, MANIFEST, parse_blob_path
+from studio.history.archive import DATA_MEMBERS, EVENTS, FORMAT, FORMAT_VERSION, MANIFEST, parse_blob_path
 from studio.history.blobs import Blob, is_blob_hash
 from studio.history.checkpoints import build_missing_checkpoints, state_at, write_root_checkpoint
 from studio.history.errors import HistoryError, ImportRejectedError
+from studio.history.files import free_name, link_new, remove_leftovers, temp_path
 from studio.history.rows import (
     CURRENT_BRANCH, add_event, add_revision, create_branch, insert_blob, payload_text, set_meta,
 )
 from studio.history.schema import create_tables, fts5_available
+from studio.safe_json import INT64_MAX, UINT64_MAX, UntrustedJsonError, load_untrusted_json
 
+MAX_TIME = 253_402_300_799  # 9999-12-31 23:59:59 UTC, the last second `datetime` shows
 _RECORD_KEYS = {"id", "time", "updated", "kind", "payload", "revision", "parent", "branch", "thumbnail"}
 
 
 @dataclass(frozen=True)
 class ImportLimits:
-    """Caps on what an archive may hold (uncompressed bytes, counted while inflating)."""
+    """Caps on what an archive may hold, matched to real documents. Members must be stored or deflated (what
+    export writes; LZMA, bzip2 and others are refused) and members above 1 MiB compressed at most
+    `max_ratio`:1 (PNG blobs are stored, event JSON deflates about 5-30:1); declared sizes are checked before
+    reading, and zipfile never inflates a member past its declared size, so the counts taken while inflating
+    hold. Canvas sizes are held to the document's limits by the event checks (`events.MAX_SIDE`, `MAX_PIXELS`)."""
 
     max_members: int = 200_000
-    max_member_bytes: int = 512 * 2**20
-    max_total_bytes: int = 16 * 2**30
+    # the largest blob a real document holds: a PNG of the largest canvas (8192x8192 RGBA, incompressible)
+    max_member_bytes: int = 8192 * 8192 * 4 + 2**20
+    max_total_bytes: int = 8 * 2**30
+    max_ratio: int = 200  # uncompressed / compressed bytes of a member above 1 MiB; real JSON reaches ~30:1
+    max_manifest_bytes: int = 2**20
+    max_events: int = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -88,13 +98,19 @@ def _check_names(archive: Path, infos: list[zipfile.ZipInfo], limits: ImportLimi
         if info.is_dir() and name in ("blobs/",):
             continue
         unsafe = name.startswith(("/", "\\")) or "\\" in name or ".." in name.split("/") or ":" in name
-        known = name in (MANIFEST, EVENTS, GENERATIONS) or parse_blob_path(name) is not None
+        known = name in (MANIFEST, EVENTS, *DATA_MEMBERS) or parse_blob_path(name) is not None
         if unsafe or not known or "\x00" in name:
             raise _reject(archive, f"it holds the unexpected member {name!r}")
         if name in members:
             raise _reject(archive, f"member {name} appears twice")
         if info.file_size > limits.max_member_bytes:
             raise _reject(archive, f"member {name} is larger than {limits.max_member_bytes} bytes")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise _reject(archive, f"member {name} uses compression method {info.compress_type}; only stored "
+                                   "and deflated members are read")
+        if info.file_size > 2**20 and info.file_size > limits.max_ratio * max(info.compress_size, 1):
+            raise _reject(archive, f"member {name} is compressed {info.file_size // max(info.compress_size, 1)}"
+                                   f":1, more than the {limits.max_ratio}:1 a real archive reaches")
         declared += info.file_size
         members[name] = info
     if declared > limits.max_total_bytes:
@@ -105,11 +121,16 @@ def _check_names(archive: Path, infos: list[zipfile.ZipInfo], limits: ImportLimi
     return members
 
 
-def _load_json(archive: Path, name: str, data: bytes) -> Any:
+def _load_json(archive: Path, name: str, data: bytes | str) -> Any:
     try:
-        return json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _reject(archive, f"{name} is not valid JSON ({exc})") from exc
+        return load_untrusted_json(data, source=name, max_int=UINT64_MAX)  # seeds are unsigned 64-bit
+    except UntrustedJsonError as exc:
+        raise _reject(archive, str(exc).rstrip(".")) from None
+
+
+def is_time(value: Any) -> bool:
+    """A Unix time that `datetime` can show: a finite number from 1970 to the year 9999."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= MAX_TIME
 
 
 def _check_manifest(archive: Path, manifest: Any) -> None:
@@ -124,12 +145,14 @@ def _check_manifest(archive: Path, manifest: Any) -> None:
     for branch in branches:
         ok = isinstance(branch, dict) and isinstance(branch.get("name"), str) and isinstance(branch.get("head"), int)
         ok = ok and (branch.get("forked_from") is None or isinstance(branch.get("forked_from"), int))
-        ok = ok and isinstance(branch.get("created"), (int, float)) and branch["name"] not in names
+        ok = ok and is_time(branch.get("created")) and branch["name"] not in names
         if not ok:
             raise _reject(archive, f"the manifest has a malformed branch entry {branch!r}")
         names.add(branch["name"])
     if manifest.get("current_branch") not in names:
         raise _reject(archive, "the manifest's current branch is not among its branches")
+    if manifest.get("created") is not None and not is_time(manifest["created"]):
+        raise _reject(archive, "the manifest has a bad creation time")
     if not isinstance(manifest.get("counts"), dict):
         raise _reject(archive, "the manifest has no counts")
 
@@ -140,11 +163,11 @@ def _check_record(archive: Path, line: int, record: Any, seen: dict[int, str], b
     if not isinstance(record, dict) or set(record) != _RECORD_KEYS:
         raise _reject(archive, f"{where} does not have the fields {', '.join(sorted(_RECORD_KEYS))}")
     for key in ("id", "revision"):
-        if not isinstance(record[key], int) or isinstance(record[key], bool) or record[key] < 1:
+        if not isinstance(record[key], int) or isinstance(record[key], bool) or not 1 <= record[key] <= INT64_MAX:
             raise _reject(archive, f"{where} has a bad {key}")
     for key in ("time", "updated"):
-        if not isinstance(record[key], (int, float)) or isinstance(record[key], bool):
-            raise _reject(archive, f"{where} has a bad {key}")
+        if not is_time(record[key]):
+            raise _reject(archive, f"{where} has a bad {key} (a Unix time from 1970 to 9999 is needed)")
     kind, payload, parent = record["kind"], record["payload"], record["parent"]
     try:
         ev.validate_payload(kind, payload)
@@ -175,7 +198,8 @@ def _check_record(archive: Path, line: int, record: Any, seen: dict[int, str], b
     seen[record["revision"]] = record["branch"]
 
 
-def _parse_events(archive: Path, data: bytes, blobs: set[str], branches: set[str]) -> list[dict[str, Any]]:
+def _parse_events(archive: Path, data: bytes, blobs: set[str], branches: set[str], *,
+                  max_events: int) -> list[dict[str, Any]]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -187,10 +211,9 @@ def _parse_events(archive: Path, data: bytes, blobs: set[str], branches: set[str
     for line, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():
             continue
-        try:
-            record = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise _reject(archive, f"event line {line} is not valid JSON") from exc
+        if len(records) >= max_events:
+            raise _reject(archive, f"it holds more than {max_events} events")
+        record = _load_json(archive, f"{EVENTS} line {line}", raw)
         _check_record(archive, line, record, seen, blobs, branches, generations)
         if record["id"] <= last_id:
             raise _reject(archive, f"event line {line} is out of order")
@@ -244,11 +267,14 @@ def import_history(archive: str | os.PathLike, out: str | os.PathLike, *,
         raise HistoryError(f"The archive {archive} does not exist.") from None
     except (zipfile.BadZipFile, OSError) as exc:
         raise _reject(archive, f"it is not a readable zip file ({exc})") from exc
-    temp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    remove_leftovers(out.parent)
+    temp = temp_path(out)
     try:
         with zf:
             members = _check_names(archive, zf.infolist(), limits)
             reader = _Reader(archive, zf, limits)
+            if members[MANIFEST].file_size > limits.max_manifest_bytes:
+                raise _reject(archive, f"{MANIFEST} is larger than {limits.max_manifest_bytes} bytes")
             manifest = _load_json(archive, MANIFEST, reader.read(members[MANIFEST]))
             _check_manifest(archive, manifest)
             conn = sqlite3.connect(temp, isolation_level=None)
@@ -268,7 +294,8 @@ def import_history(archive: str | os.PathLike, out: str | os.PathLike, *,
                     insert_blob(conn, blob)
                     hashes.add(blob.hash)
                 branches = {b["name"] for b in manifest["branches"]}
-                records = _parse_events(archive, reader.read(members[EVENTS]), hashes, branches)
+                records = _parse_events(archive, reader.read(members[EVENTS]), hashes, branches,
+                                        max_events=limits.max_events)
                 _build(conn, archive, manifest, records)
                 counts = manifest["counts"]
                 if counts.get("events") != len(records) or counts.get("blobs") != len(hashes):
@@ -276,7 +303,15 @@ def import_history(archive: str | os.PathLike, out: str | os.PathLike, *,
                 conn.execute("COMMIT")
             finally:
                 conn.close()
-        os.replace(temp, out)
+        if not link_new(temp, out):
+            kept = next((name for name in free_name(out, "imported") if link_new_if_free(temp, name)), None)
+            where = f"the imported history was saved as {kept}" if kept else "the imported history was not kept"
+            raise HistoryError(f"The document {out} was created by another program while the import ran and "
+                               f"was left as it is; {where}.")
     finally:
         temp.unlink(missing_ok=True)
     return ImportSummary(out, len(records), len(hashes), len(manifest["branches"]))
+
+
+def link_new_if_free(temp: Path, target: Path) -> bool:
+    return not target.exists() and link_new(temp, target)

@@ -37,6 +37,7 @@ CHECKPOINT_INTERVAL = 100  # a revision is at most this many events away from a 
 DURABILITY = {"crash": "NORMAL", "full": "FULL"}
 DEFAULT_DURABILITY = "crash"
 
+REQUIRED_TABLES = ("meta", "blobs", "branches", "revisions", "events")  # in every schema version
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _HEADER_SIZE = 100
 _APPLICATION_ID_OFFSET = 68
@@ -114,9 +115,9 @@ def _read_header(path: Path) -> bytes:
 def probe(path: Path) -> int:
     """Schema version of the document at `path`, read without writing anything.
 
-    Raises NotAStudioFileError for anything that is not our SQLite file and NewerSchemaError for a file from a
-    newer version. The file is not changed: the header is read as bytes and the version through a read-only
-    connection.
+    Raises NotAStudioFileError for anything that is not our SQLite file (our application id on a file without
+    our tables included) and NewerSchemaError for a file from a newer version. The file is not changed: the
+    header is read as bytes and the version through a read-only connection.
     """
     header = _read_header(path)
     if len(header) < _HEADER_SIZE or not header.startswith(_SQLITE_MAGIC):
@@ -129,10 +130,16 @@ def probe(path: Path) -> int:
     conn = _probe_connection(path)
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     except sqlite3.DatabaseError as exc:
         raise NotAStudioFileError(f"{path} is damaged and cannot be read ({exc}).") from exc
     finally:
         conn.close()
+    missing = [name for name in REQUIRED_TABLES if name not in tables]
+    if missing and 1 <= version <= SCHEMA_VERSION:
+        raise NotAStudioFileError(
+            f"{path} is marked as a ControlNet Studio document but lacks the table {missing[0]!r}; it was not "
+            "opened (nothing was changed). `studio history salvage` can copy out what it still holds.")
     if version > SCHEMA_VERSION:
         raise NewerSchemaError(
             f"{path} was written by a newer ControlNet Studio (history schema {version}; this version reads "

@@ -26,6 +26,7 @@ and a power cut within a second; "full" makes it survive a power cut at once (an
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 import threading
@@ -43,6 +44,8 @@ from studio.history import reads
 from studio.history.blobs import decode_json, decode_png
 from studio.history.checkpoints import state_at, write_root_checkpoint
 from studio.history.errors import HistoryError
+from studio.history.files import link_new, remove_leftovers, temp_path
+from studio.history.lock import DocumentInUseError, DocumentLock, Holder
 from studio.history.migrations import migrate
 from studio.history.rows import (
     CURRENT_BRANCH, MAIN_BRANCH, add_event, add_revision, create_branch, payload_text, set_meta,
@@ -57,48 +60,64 @@ DEFAULT_COALESCE_WINDOW = 2.0  # seconds: edits of one field closer than this me
 MAX_BRANCH_NAME = 100
 
 
-def _create_file(path: Path, *, fts: bool) -> None:
-    """Write a new, complete document at `path` atomically (built next to it, then moved into place)."""
-    temp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    conn = sqlite3.connect(temp, isolation_level=None)
+def _create_file(path: Path, *, fts: bool) -> bool:
+    """Write a new, complete document and give it the name `path` only if that name is still free (built next
+    to it, then hard-linked into place: `files.link_new`). False when another process took the name first."""
+    temp = temp_path(path)
     try:
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("BEGIN")
-        create_tables(conn, fts=fts)
-        now = time.time()
-        branch = create_branch(conn, name=MAIN_BRANCH, head=1, forked_from=None, time=now)
-        revision = add_revision(conn, parent=None, branch=branch, time=now, thumbnail=None)
-        add_event(conn, time=now, updated=now, kind=ev.CREATED, revision=revision, text=None,
-                  payload=payload_text({"studio_version": studio.__version__}))
-        write_root_checkpoint(conn, revision)
-        set_meta(conn, CURRENT_BRANCH, str(branch))
-        set_meta(conn, "created", str(now))
-        conn.execute("COMMIT")
-        conn.close()
-        if path.exists():
-            raise HistoryError(f"The document {path} already exists.")
-        os.replace(temp, path)
+        conn = sqlite3.connect(temp, isolation_level=None)
+        try:
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("BEGIN")
+            create_tables(conn, fts=fts)
+            now = time.time()
+            branch = create_branch(conn, name=MAIN_BRANCH, head=1, forked_from=None, time=now)
+            revision = add_revision(conn, parent=None, branch=branch, time=now, thumbnail=None)
+            add_event(conn, time=now, updated=now, kind=ev.CREATED, revision=revision, text=None,
+                      payload=payload_text({"studio_version": studio.__version__}))
+            write_root_checkpoint(conn, revision)
+            set_meta(conn, CURRENT_BRANCH, str(branch))
+            set_meta(conn, "created", str(now))
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+        return link_new(temp, path)
+    except sqlite3.Error as exc:
+        raise HistoryError(f"The document {path} could not be created ({exc}).") from exc
     finally:
-        conn.close()
         temp.unlink(missing_ok=True)
 
 
 class HistoryStore:
     """The history store of one document file. Use `HistoryStore.open` or `HistoryStore.create`."""
 
-    def __init__(self, path: Path, *, readonly: bool, coalesce_window: float, durability: str) -> None:
+    def __init__(self, path: Path, *, readonly: bool, coalesce_window: float, durability: str,
+                 lock: bool = False) -> None:
         self.path = path
+        self.held_by: Holder | None = None  # who holds the document when `lock=True` found it taken
+        self._lock: DocumentLock | None = None
+        if lock and not readonly:
+            try:
+                self._lock = DocumentLock.acquire(path)
+            except DocumentInUseError as exc:
+                readonly = True
+                self.held_by = exc.holder or Holder(0, "?", "?", "another program", time.time())
         self.readonly = readonly
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
-        self._writer = None if readonly else Writer(path, coalesce_window=coalesce_window, durability=durability)
+        try:
+            self._writer = None if readonly else Writer(path, coalesce_window=coalesce_window, durability=durability)
+        except BaseException:
+            if self._lock is not None:
+                self._lock.release()
+            raise
 
     @classmethod
     def create(cls, path: str | os.PathLike, *, coalesce_window: float = DEFAULT_COALESCE_WINDOW,
-               durability: str = DEFAULT_DURABILITY, fts: bool | None = None) -> HistoryStore:
+               durability: str = DEFAULT_DURABILITY, fts: bool | None = None, lock: bool = False) -> HistoryStore:
         """Create a new document at `path` (it must not exist). `durability`: see `schema.DURABILITY`;
-        `fts` None: full-text search when sqlite3 has FTS5."""
+        `fts` None: full-text search when sqlite3 has FTS5; `lock`: see `open`."""
         if durability not in DURABILITY:
             raise HistoryError(f"Unknown durability {durability!r}; use one of: {', '.join(DURABILITY)}.")
         path = Path(path)
@@ -106,17 +125,30 @@ class HistoryStore:
             raise HistoryError(f"The document {path} already exists.")
         if not path.parent.is_dir():
             raise HistoryError(f"The folder {path.parent} does not exist.")
-        _create_file(path, fts=fts5_available() if fts is None else fts)
-        return cls(path, readonly=False, coalesce_window=coalesce_window, durability=durability)
+        remove_leftovers(path.parent)
+        if not _create_file(path, fts=fts5_available() if fts is None else fts):
+            raise HistoryError(f"The document {path} already exists (another program created it just now).")
+        return cls(path, readonly=False, coalesce_window=coalesce_window, durability=durability, lock=lock)
 
     @classmethod
     def open(cls, path: str | os.PathLike, *, readonly: bool = False, create: bool = False,
-             coalesce_window: float = DEFAULT_COALESCE_WINDOW, durability: str = DEFAULT_DURABILITY) -> HistoryStore:
+             coalesce_window: float = DEFAULT_COALESCE_WINDOW, durability: str = DEFAULT_DURABILITY,
+             lock: bool = False) -> HistoryStore:
         """Open a document; older schemas are upgraded (not in read-only mode). Files that are not ours or
-        come from a newer version raise a StudioError and are not touched."""
+        come from a newer version raise a StudioError and are not touched. `create`: make it when missing (when
+        another process creates it at the same moment, the file that won is opened). `lock` (windows): take the
+        document's lock (`studio.history.lock`); when someone else holds it the store opens read-only and
+        `held_by` says who (`held_by.sentence(path)` is the message to show)."""
         path = Path(path)
         if create and not path.exists():
-            return cls.create(path, coalesce_window=coalesce_window, durability=durability)
+            if durability not in DURABILITY:
+                raise HistoryError(f"Unknown durability {durability!r}; use one of: {', '.join(DURABILITY)}.")
+            if not path.parent.is_dir():
+                raise HistoryError(f"The folder {path.parent} does not exist.")
+            remove_leftovers(path.parent)
+            if _create_file(path, fts=fts5_available()):
+                return cls(path, readonly=False, coalesce_window=coalesce_window, durability=durability, lock=lock)
+            # another process created it meanwhile: open the file that won
         version = probe(path)
         if version < SCHEMA_VERSION:
             if readonly:
@@ -124,7 +156,7 @@ class HistoryStore:
                     f"{path} uses history schema {version}; open it once for writing to upgrade it to {SCHEMA_VERSION}."
                 )
             migrate(path, version)
-        return cls(path, readonly=readonly, coalesce_window=coalesce_window, durability=durability)
+        return cls(path, readonly=readonly, coalesce_window=coalesce_window, durability=durability, lock=lock)
 
     def __enter__(self) -> HistoryStore:
         return self
@@ -141,6 +173,9 @@ class HistoryStore:
             self._local = threading.local()
         if self._writer is not None:
             self._writer.close()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     # -- writes (asynchronous) ------------------------------------------------------------------------------
     def _require_writer(self) -> Writer:
@@ -195,13 +230,21 @@ class HistoryStore:
     @contextmanager
     def read_transaction(self) -> Iterator[sqlite3.Connection]:
         """This thread's read connection inside one transaction: a consistent view for bulk readers (export,
-        check) while the writer goes on."""
+        check) while the writer goes on. A damaged file raises HistoryError (`damaged_error`)."""
         conn = self._conn()
-        conn.execute("BEGIN")
+        try:
+            conn.execute("BEGIN")
+        except sqlite3.DatabaseError as exc:
+            raise damaged_error(self.path, exc) from exc
         try:
             yield conn
+        except sqlite3.DatabaseError as exc:
+            raise damaged_error(self.path, exc) from exc
         finally:
-            conn.execute("COMMIT")
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.DatabaseError:
+                pass
 
     def head(self) -> reads.Revision:
         """The newest revision of the current branch."""
@@ -262,6 +305,29 @@ class HistoryStore:
     @property
     def schema_version(self) -> int:
         return int(self._conn().execute("PRAGMA user_version").fetchone()[0])
+
+
+def damaged_error(path: Path, exc: sqlite3.DatabaseError) -> HistoryError:
+    """The one sentence for a read that hit a damaged file."""
+    return HistoryError(f"{path} is damaged and could not be read ({exc}); run `studio history check {path}` "
+                        f"to see what is wrong and `studio history salvage {path} --out NEW.studio` to copy "
+                        "out every event that still reads.")
+
+
+def _reading(method):
+    """Wrap a read method: sqlite3.DatabaseError (a damaged page) becomes `damaged_error`."""
+    @functools.wraps(method)
+    def read(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            raise damaged_error(self.path, exc) from exc
+    return read
+
+
+for _name in ("head", "current_branch", "branches", "revision", "revisions", "thumbnail", "events", "event",
+              "generations", "generation", "state_at", "blob", "image", "json_blob"):
+    setattr(HistoryStore, _name, _reading(getattr(HistoryStore, _name)))
 
 
 def _branch_name(name: str | None) -> str | None:

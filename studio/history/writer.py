@@ -3,8 +3,12 @@
 `append` on the GUI thread only validates and queues (microseconds); the thread takes every queued job, writes
 them in ONE transaction (a SAVEPOINT per job, so a bad event fails alone), commits, and then resolves the
 futures: a resolved future (an acknowledgement) means the event is committed to the WAL and survives a
-process crash (and a power cut with durability "full", the default). Heavy work (PNG encoding of images)
-happens before queueing, in the caller's thread.
+process crash; a power cut as `schema.DURABILITY` says (the default "crash": within `background.SYNC_SECONDS`).
+Heavy work (PNG encoding of images) happens before queueing, in the caller's thread.
+
+A full disk fails the edits that could not be saved with DiskFullError (the first of an episode with
+`repeat=False`, so it is reported once) and asks the helper to fold the WAL; acknowledged edits are kept and
+editing goes on once space is freed.
 
 The thread keeps the document state at the head of the current branch in memory. It checks each event against
 it before writing (a stroke outside the canvas is refused). Every `CHECKPOINT_INTERVAL` events it hands a copy
@@ -14,17 +18,20 @@ also folds the WAL into the file, so neither slow part delays acknowledgements.
 
 from __future__ import annotations
 
+import os
 import queue
+import sqlite3
 import threading
+import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from studio.history import events as ev
-from studio.history.background import BackgroundWork
+from studio.history.background import WAL_SIZE_LIMIT, BackgroundWork
 from studio.history.checkpoints import insert_checkpoint, state_at
-from studio.history.errors import HistoryError
+from studio.history.errors import DiskFullError, HistoryError
 from studio.history.reads import DbBlobSource, current_branch, get_event, get_revision, nearest_thumbnail
 from studio.history.rows import (
     CURRENT_BRANCH, add_event, add_revision, create_branch, insert_blob, payload_text, set_head, set_meta,
@@ -34,6 +41,7 @@ from studio.history.schema import CHECKPOINT_INTERVAL, connect
 from studio.history.state import DocumentState, apply_event
 
 MAX_BATCH = 512  # jobs per transaction
+WAL_HARD_BYTES = 16 * 2**20  # a WAL larger than this is folded by the writer itself before its next commit
 PAGES_PER_EVENT = 8  # table and index pages an event touches (for estimating WAL growth)
 
 
@@ -120,6 +128,8 @@ class Writer:
         self._head: _Head | None = None
         self._tail: _Tail | None = None
         self._epoch = 0  # bumped whenever memory may be ahead of the database (revision ids may be reused)
+        self._full_since: float | None = None  # when the disk was found full (None: not full)
+        self._wal = f"{path}-wal"
         self._background = BackgroundWork(path, deliver=self._deliver_checkpoint, sync_wal=durability != "full")
         started: Future = Future()
         self._thread = threading.Thread(target=self._run, args=(started,), name="history-writer", daemon=True)
@@ -171,6 +181,7 @@ class Writer:
             started.set_exception(HistoryError(f"Cannot open {self._path} for writing ({exc})."))
             return
         self._conn.execute("PRAGMA wal_autocheckpoint = 0")  # folding the WAL is the helper thread's job
+        self._conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")  # a reused WAL shrinks back to this
         started.set_result(None)
         stop = False
         while not stop:
@@ -189,8 +200,24 @@ class Writer:
             self._write_batch(batch)
         self._conn.close()
 
+    def _fold_if_needed(self) -> None:
+        """Fold the WAL on the writer's own connection when the helper's passive folds cannot keep up (steady
+        writing never lets the WAL restart) or the disk is full: it copies only what the helper left, and the
+        next commit then reuses the WAL from its start instead of growing it."""
+        if self._full_since is None:
+            try:
+                if os.path.getsize(self._wal) <= WAL_HARD_BYTES:
+                    return
+            except OSError:
+                return
+        try:
+            self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error:
+            pass
+
     def _write_batch(self, batch: list[_Job]) -> None:
         conn = self._conn
+        self._fold_if_needed()
         outcomes: list[tuple[_Job, Any, BaseException | None]] = []
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -202,30 +229,47 @@ class Writer:
                     outcomes.append((job, self._do(job), None))
                     conn.execute("RELEASE job")
                 except Exception as exc:  # noqa: BLE001 - the job's future carries it
+                    if not conn.in_transaction:  # SQLite rolled the whole batch back (e.g. a full disk)
+                        raise
                     conn.execute("ROLLBACK TO job")
                     conn.execute("RELEASE job")
                     if not isinstance(exc, HistoryError):
                         self._forget()  # memory may be ahead of the database
-                        exc = HistoryError(f"The event could not be saved ({exc}).")
+                        exc = self._disk_full() if _is_disk_full(exc) else HistoryError(
+                            f"The event could not be saved ({exc}).")
                     outcomes.append((job, None, exc))
             conn.execute("COMMIT")
         except Exception as exc:  # noqa: BLE001 - commit failed: nothing of the batch is saved
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             self._forget()
+            full = _is_disk_full(exc)
             error = HistoryError(f"The history could not be saved to {self._path} ({exc}).")
             for job in batch:
                 if not job.future.done():
                     if not job.future.running():
                         job.future.set_running_or_notify_cancel()
-                    job.future.set_exception(error)
+                    if isinstance(job, _Barrier):
+                        job.future.set_result(None)  # a barrier only says that what came before is done
+                    else:
+                        job.future.set_exception(self._disk_full() if full else error)
             return
+        if any(error is None and not isinstance(job, (_Barrier, _Checkpoint)) for job, _, error in outcomes):
+            self._full_since = None  # a save went through: the next full disk is a new episode
         for job, result, error in outcomes:
             if error is None:
                 job.future.set_result(result)
             else:
                 job.future.set_exception(error)
         self._background.wrote(sum(_written_bytes(job) for job, _, error in outcomes if error is None))
+
+    def _disk_full(self) -> DiskFullError:
+        repeat = self._full_since is not None
+        if not repeat:
+            self._full_since = time.monotonic()
+            self._background.fold_now()  # a folded WAL is reused from its start: freed space goes further
+        return DiskFullError(f"The disk holding {self._path} is full: the latest edit was not saved, every edit "
+                             "before it is kept. Free some space and go on editing.", repeat=repeat)
 
     def _forget(self) -> None:
         """Drop the in-memory head (reloaded from the database when next needed) and pending checkpoints."""
@@ -325,6 +369,13 @@ class Writer:
         state.revision = revision
         self._head, self._tail = _Head(branch, revision, state, distance + 1), None
         return Appended(event_id, revision)
+
+
+def _is_disk_full(exc: BaseException) -> bool:
+    """SQLITE_FULL (the disk or the database size limit), or ENOSPC from a file write."""
+    if isinstance(exc, sqlite3.Error):
+        return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "disk is full" in str(exc)
+    return isinstance(exc, OSError) and exc.errno == 28
 
 
 def _written_bytes(job: _Job) -> int:

@@ -45,9 +45,9 @@ class PaintCounter(QObject):
 
 def build_window(tmp: Path):
     from studio.document import Document
-    from ui.app_paths import AppPaths
-    from ui.main_window import MainWindow
-    from ui.theme import apply_dark_theme
+    from studio.app.paths import AppPaths
+    from ui.shell.main_window import MainWindow
+    from ui.shell.theme import apply_dark_theme
 
     apply_dark_theme(QApplication.instance())
     document = Document(SIZE, SIZE)

@@ -47,10 +47,10 @@ def _time_strokes(document, strokes: list, *, flush=None) -> list[float]:
 
 def _stroke_costs(app, size: int, count: int, folder: Path) -> None:
     from studio.document import Document
-    from ui.history_recorder import HistoryRecorder
-    from ui.history_session import HistorySession
-    from ui.panels.gallery import GalleryPanel
-    from ui.panels.generate import GeneratePanel
+    from ui.history.recorder import HistoryRecorder
+    from ui.history.session import HistorySession
+    from ui.gallery.panel import GalleryPanel
+    from ui.generate.panel import GeneratePanel
 
     rng = np.random.default_rng(size)
     strokes = [_stroke_points(rng, size) for _ in range(count)]
@@ -77,8 +77,8 @@ def _timeline_speed(events: int, folder: Path) -> None:
     from studio.history import events as ev
     from studio.history.record import snapshot_document
     from studio.history.store import HistoryStore
-    from ui.history_images import capture_preview, preview_thumbnail
-    from ui.panels.history_model import load_timeline
+    from studio.app.history_images import capture_preview, preview_thumbnail
+    from studio.app.history_model import load_timeline
 
     document = Document(512, 512)
     rng = np.random.default_rng(1)

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
-from ui.app_paths import AppPaths
+from studio.app.paths import AppPaths
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def qsettings(tmp_path: Path) -> QSettings:
 @pytest.fixture
 def make_window(qtbot, qsettings, app_paths, monkeypatch):
     """Build MainWindows on temporary settings; closing never blocks on the 'unsaved changes' question."""
-    from ui.main_window import MainWindow
+    from ui.shell.main_window import MainWindow
 
     monkeypatch.setattr(QMessageBox, "question", lambda *args, **kwargs: QMessageBox.StandardButton.Discard)
     windows = []

@@ -3,7 +3,7 @@
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QLabel
 
-from ui.main_window import MainWindow
+from ui.shell.main_window import MainWindow
 
 
 def test_main_window_opens_with_panels_and_menus(window):
@@ -49,7 +49,7 @@ def test_layout_and_recent_files_are_remembered(make_window, qsettings, tmp_path
     second = make_window(settings=reread)
     assert (second.width(), second.height()) == (700, 520)
     assert not second.docks["gallery"].isVisible()
-    assert [action.text() for action in second.recent_menu.actions()][0].endswith("a.studio")
+    assert [action.text() for action in second.menus.recent_menu.actions()][0].endswith("a.studio")
 
 
 def test_default_constructor_uses_given_settings_only(qtbot, qsettings, app_paths):

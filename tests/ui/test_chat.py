@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
+from studio.app.generation_settings import GenerationSettings
 from studio.assistant.calculator import calculate
 from studio.assistant.model import DEFAULT_MODEL_DIR
 from studio.assistant.runtime import StreamPiece
-from ui.panels.generation_state import GenerationSettings
 
 TODAY = date(2026, 11, 26)
 WAIT_MS = 60_000

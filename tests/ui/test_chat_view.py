@@ -8,14 +8,14 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QColor, QTextCursor
 from PySide6.QtWidgets import QFileDialog
 
+from studio.app.chat_context import PastTurn, context_line, conversation
+from studio.app.generation_settings import GenerationSettings
 from studio.assistant.prompting import build_prompt
-from ui.chat_context import PastTurn, context_line, conversation
-from ui.chat_settings import ChatSettings
-from ui.panels.chat import ChatPanel
-from ui.panels.chat_bubbles import ReplyBubble
-from ui.panels.chat_chips import Chip, split_reply
-from ui.panels.chat_model_choice import BUILT_IN_LABEL, ModelChoice
-from ui.panels.generation_state import GenerationSettings
+from ui.chat.bubbles import ReplyBubble
+from ui.chat.chips import Chip, split_reply
+from ui.chat.model_choice import BUILT_IN_LABEL, ModelChoice
+from ui.chat.panel import ChatPanel
+from ui.chat.settings import ChatSettings
 
 RAW = " The height is [Calculator(1080 * 5 / 4) → 1350] 1350 pixels.\nPrompt: a red fox\nSize: 1080 x 1352"
 

@@ -16,7 +16,7 @@ def test_import_reference_image_and_edges_from_it(qtbot, window, tmp_path):
     assert window.files.import_image(tmp_path / "ref.png")
     assert window.document.reference.image.shape == (512, 512, 3)
     window.commands["edges_from_reference"].trigger()
-    dialog = window.canny_dialog
+    dialog = window.layer_commands.canny_dialog
     dialog.high_slider.setValue(150)
     preview = dialog.update_preview()
     assert preview.any()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+from studio.app.generation_settings import GenerationSettings
 from studio.engine.metadata import read_png_metadata
-from ui.panels.generation_state import GenerationSettings
 
 WAIT_MS = 60_000
 
@@ -165,7 +165,7 @@ def test_apply_fields_is_one_undo_step(window):
 
 def test_error_messages_say_what_to_do():
     from studio.engine.errors import DeviceOutOfMemoryError, ModelError
-    from ui.generation import describe_error
+    from studio.app.errors import describe_error
 
     oom = DeviceOutOfMemoryError("The CUDA ran out of memory making 4 image(s) of 1024x1024; try a smaller size.")
     assert describe_error(oom) == str(oom)

@@ -14,10 +14,10 @@ import pytest
 from history_helpers import kinds, settle, store_of, wait_future
 from PySide6.QtWidgets import QMessageBox
 
+from studio.app import document_storage
 from studio.document.serialize import document_to_files
 from studio.history.record import document_at
 from studio.history.store import HistoryStore
-from ui import document_storage
 
 
 def _autosaves(app_paths) -> list:

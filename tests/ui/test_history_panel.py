@@ -3,7 +3,6 @@ switching, comparison of two revisions, and feedback on a logged generation."""
 
 from __future__ import annotations
 
-import threading
 
 import numpy as np
 from history_helpers import WAIT_MS, settle, store_of
@@ -119,8 +118,8 @@ def test_compare_two_revisions_side_by_side(qtbot, window):
     panel.compare_dialog.close()
 
 
-def _log_generation(window) -> int:
-    """A finished generation with two results, logged from a worker thread as the generation job does."""
+def _log_generation(qtbot, window) -> int:
+    """A finished generation with two results, logged as the generation controller does when a run ends."""
     image = np.zeros((64, 64, 3), np.uint8)
     request = GenerationRequest(prompt="a lighthouse", width=64, height=64, steps=2, seed=5,
                                 controls=[ControlInput(kind="edge", image=image)])
@@ -128,14 +127,13 @@ def _log_generation(window) -> int:
     result = GenerationResult(request=request, images=images, seed=5, seeds=[5, 6], cancelled=False,
                               timings={"total": 0.5}, models=[], device="cpu float32", family="sd15")
     ids = []
-    worker = threading.Thread(target=lambda: ids.append(window.recorder.log_generation(request, result=result)))
-    worker.start()
-    worker.join(30)
+    window.recorder.log_generation(request, result=result, on_logged=ids.append)
+    qtbot.waitUntil(lambda: bool(ids), timeout=WAIT_MS)
     return ids[0]
 
 
 def test_feedback_on_a_generation_from_the_history_panel(qtbot, window):
-    generation = _log_generation(window)
+    generation = _log_generation(qtbot, window)
     panel = _reload(qtbot, window)
     row = next(row for row in _rows(panel) if row.kind == "generation")
     assert row.event == generation and "lighthouse" in row.summary

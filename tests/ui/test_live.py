@@ -9,7 +9,7 @@ import re
 
 import numpy as np
 from canvas_input import drag
-from history_helpers import kinds, settle
+from history_helpers import kinds, settle, store_of
 from PySide6.QtCore import QCoreApplication
 
 from studio.engine.live import LiveSettings
@@ -144,11 +144,13 @@ def test_keep_adds_the_live_frame_to_the_gallery_and_history(qtbot, tiny_window)
     shown = _switch_on(qtbot, window)
     gallery = window.gallery_panel
     window.live_panel.keep_button.click()
-    qtbot.waitUntil(lambda: len(gallery.entries) == 1, timeout=WAIT_MS)
+    assert len(gallery.entries) == 1  # shown at once; the history id follows when the log is written
     entry = gallery.entries[0]
     assert np.array_equal(entry.image, shown.image) and entry.request is shown.frame.request
-    assert entry.model == "tiny" and entry.models and entry.history_id is not None
+    assert entry.model == "tiny" and entry.models
+    qtbot.waitUntil(lambda: entry.history_id is not None, timeout=WAIT_MS)
     settle(qtbot, window)
+    assert store_of(window).generation(entry.history_id).payload["status"] == "ok"
     assert kinds(window).count("generation") == 1
     # The kept draft is a normal result: re-running it remakes the same picture.
     gallery.select([entry])

@@ -45,7 +45,7 @@ def assistant(tmp_path_factory):
     model = new_model(tokenizer, ModelSize(hidden=64, layers=2, heads=2, intermediate=128, context=256))
     documents = [document(tokenizer, text, mask_results=False) for text in texts]
     train(model, documents * 8, pad_id=tokenizer.pad_token_id, log=lambda _: None,
-          settings=TrainSettings(epochs=40, batch_size=8, block=64, learning_rate=1e-2, warmup=10))
+          settings=TrainSettings(epochs=60, batch_size=8, block=64, learning_rate=1e-2, warmup=10))
     folder = tmp_path_factory.mktemp("memorised")
     save_model(model, tokenizer, folder)
     return Assistant.load(folder)

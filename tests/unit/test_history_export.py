@@ -1,4 +1,4 @@
-"""Export to zip (JSONL, PNG/JSON blobs, Parquet) and import of untrusted archives."""
+"""Export to zip (JSONL, PNG/JSON blobs, per-image Parquet, card) and import of untrusted archives."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def exported(tmp_path_factory) -> tuple[Path, Path, dict[str, int]]:
     ids = _make_document(document)
     archive = folder / "doc.zip"
     summary = export_history(document, archive)
-    assert summary.events > 0 and summary.generations == 2
+    assert summary.events > 0 and summary.generations == 2 and summary.images == 4
     return document, archive, ids
 
 
@@ -98,37 +98,63 @@ def test_archive_holds_manifest_events_and_hash_named_blobs(exported):
                 assert any(n.startswith(f"blobs/{hash_}.") for n in blob_names)
 
 
-def _check_generations(rows: list[dict], names: set[str], ids: dict[str, int]) -> None:
-    assert [r["generation"] for r in rows] == [ids["gen0"], ids["gen1"]]
-    first, second = rows
+def _check_results(rows: list[dict], ids: dict[str, int]) -> None:
+    """results.parquet: one row per image, typed parameters, per-image feedback (the batch verdict of gen0 is
+    not copied onto its images; gen1's reject names image 1 only)."""
+    assert [(r["generation"], r["image_index"]) for r in rows] == [
+        (ids["gen0"], 0), (ids["gen0"], 1), (ids["gen1"], 0), (ids["gen1"], 1)]
+    first = rows[0]
     assert first["prompt"] == "a red fox in snow" and first["negative_prompt"] == "blurry"
-    assert first["steps"] == 4 and first["guidance_scale"] == 7.5 and first["seed"] == 2**63
-    assert json.loads(first["parameters"])["scheduler"] == "unipc"
-    assert first["control_edge"] in names and first["control_pose"] in names and first["control_depth"] is None
-    assert [c["kind"] for c in first["controls"]] == ["edge", "pose"] and first["controls"][0]["weight"] == 0.8
-    assert len(first["results"]) == 2 and all(p in names for p in first["results"])
-    assert (first["verdict"], first["rating"], first["comments"]) == ("accept", 5, ["lovely"])
-    assert second["verdict"] == "reject" and second["rating"] is None and second["feedback"][0]["result"] == 1
-    assert json.loads(first["models"])["base"]["name"] == "tiny-sd"
+    assert first["steps"] == 4 and first["guidance_scale"] == 7.5 and first["scheduler"] == "unipc"
+    assert [r["seed"] for r in rows] == [2**63, 2**63 + 1, 2**63 + 1, 2**63 + 2]
+    assert (first["edge_weight"], first["pose_end"], first["pose_mode"], first["depth_weight"]) == (
+        0.8, 0.5, "prompt", None)
+    assert first["control_depth"] is None and first["seconds_run"] == 0.5
+    assert json.loads(first["pose_keypoints"])["people"][0]["pose_keypoints_2d"] == [3.0, 4.0, 1.0]
+    assert [r["verdict"] for r in rows] == [None, None, None, "reject"]
+    assert [r["kept"] for r in rows] == [None, None, None, False]
+    assert (first["generation_verdict"], first["generation_rating"], first["generation_comment"]) == (
+        "accept", 5, "lovely")
     assert first["revision"] > 0 and first["branch"] == "main"
 
 
-def test_generations_parquet_loads_with_pyarrow_and_datasets(exported, tmp_path):
+def test_results_parquet_loads_with_datasets_as_pil_images(exported, tmp_path):
     _, archive, ids = exported
     with zipfile.ZipFile(archive) as zf:
-        names = set(zf.namelist())
-        parquet = tmp_path / "generations.parquet"
-        parquet.write_bytes(zf.read("generations.parquet"))
+        parquet = tmp_path / "results.parquet"
+        parquet.write_bytes(zf.read("results.parquet"))
+        blobs = {Path(n).stem: zf.read(n) for n in zf.namelist() if n.startswith("blobs/")}
+        card = zf.read("README.md").decode()
     table = pq.read_table(parquet)
-    assert table.num_rows == 2
-    _check_generations(table.to_pylist(), names, ids)
+    assert table.num_rows == 4 and table.schema.field("seed").type == "uint64"
+    _check_results(table.to_pylist(), ids)
 
     import datasets
+    from PIL import Image
 
     dataset = datasets.load_dataset("parquet", data_files=str(parquet), split="train",
                                     cache_dir=str(tmp_path / "hf-cache"))
-    assert dataset.num_rows == 2
-    _check_generations([dataset[i] for i in range(2)], names, ids)
+    rows = [dataset[i] for i in range(dataset.num_rows)]
+    _check_results(rows, ids)
+    assert isinstance(dataset.features["image"], datasets.Image)
+    image = rows[3]["image"]
+    assert isinstance(image, Image.Image) and image.size == (48, 32)
+    assert hashlib.sha256(blobs[rows[3]["image_sha256"]]).hexdigest() == rows[3]["image_sha256"]
+    assert np.array_equal(np.asarray(image), np.asarray(Image.open(io.BytesIO(blobs[rows[3]["image_sha256"]]))))
+    assert "| `kept` | bool |" in card and "- images: 4" in card and "split: train" in card
+
+
+def test_first_format_exports_still_import(tmp_path):
+    """An archive made by the export before results.parquet (generations.parquet, no card) imports."""
+    old = Path(__file__).parent / "fixtures" / "export_v1.zip"
+    with zipfile.ZipFile(old) as zf:
+        assert "generations.parquet" in zf.namelist() and "results.parquet" not in zf.namelist()
+    summary = import_history(old, tmp_path / "old.studio")
+    assert summary.events == 5 and check_document(tmp_path / "old.studio") == []
+    export_history(tmp_path / "old.studio", tmp_path / "new.zip")
+    with zipfile.ZipFile(tmp_path / "new.zip") as zf:
+        rows = pq.read_table(io.BytesIO(zf.read("results.parquet"))).to_pylist()
+    assert [(r["verdict"], r["rating"], r["seed"]) for r in rows] == [("accept", 5, 100), ("reject", 1, 101)]
 
 
 def _archive_contents(path: Path) -> dict[str, bytes]:
@@ -147,8 +173,9 @@ def test_export_import_export_round_trip(exported, tmp_path):
     assert first.keys() == second.keys()
     assert first["events.jsonl"] == second["events.jsonl"]
     assert all(first[name] == second[name] for name in first if name.startswith("blobs/"))
-    assert pq.read_table(io.BytesIO(first["generations.parquet"])).equals(
-        pq.read_table(io.BytesIO(second["generations.parquet"])))
+    assert pq.read_table(io.BytesIO(first["results.parquet"])).equals(
+        pq.read_table(io.BytesIO(second["results.parquet"])))
+    assert first["README.md"] == second["README.md"]
     assert check_document(imported) == []
     with HistoryStore.open(document, readonly=True) as a, HistoryStore.open(imported) as b:
         assert a.current_branch().name == b.current_branch().name

@@ -209,3 +209,24 @@ def test_failed_migration_leaves_the_file_as_it_was(tmp_path):
         HistoryStore.open(path)
     assert path.read_bytes() == before
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 1
+
+
+def test_a_file_with_our_id_but_other_tables_is_refused_untouched(tmp_path):
+    from studio.cli import main
+    from studio.history.schema import APPLICATION_ID
+
+    path = tmp_path / "impostor.studio"
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    for readonly in (False, True):
+        with pytest.raises(NotAStudioFileError, match="lacks the table"):
+            HistoryStore.open(path, readonly=readonly)
+    assert main(["history", "feedback", str(path), "--generation", "1", "--accept"]) == 2
+    assert main(["history", "log", str(path)]) == 2
+    assert path.read_bytes() == before  # not switched to WAL, nothing written
+    assert not Path(f"{path}-wal").exists()

@@ -367,9 +367,13 @@ def test_wal_is_folded_into_the_document_while_writing(tmp_path, monkeypatch):
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="names file descriptors through /proc")
-@pytest.mark.parametrize("durability, synced", [("crash", True), ("full", False)])
+@pytest.mark.parametrize("durability, synced", [("crash", True), ("full", False), (None, True)])
 def test_wal_is_synced_soon_after_commits_without_per_commit_sync(tmp_path, monkeypatch, durability, synced):
+    """The default (None here) is "crash": no fsync per commit, the WAL synced within SYNC_SECONDS."""
     from studio.history import background
+    from studio.history.schema import DEFAULT_DURABILITY
+
+    assert DEFAULT_DURABILITY == "crash"
 
     monkeypatch.setattr(background, "SYNC_SECONDS", 0.05)
     real_fsync, calls = os.fsync, []
@@ -379,7 +383,8 @@ def test_wal_is_synced_soon_after_commits_without_per_commit_sync(tmp_path, monk
         real_fsync(fd)
 
     monkeypatch.setattr(background.os, "fsync", fsync)
-    with HistoryStore.create(tmp_path / "doc.studio", durability=durability) as store:
+    options = {} if durability is None else {"durability": durability}
+    with HistoryStore.create(tmp_path / "doc.studio", **options) as store:
         store.append(ev.setting_event("prompt", "synced soon")).result()
         time.sleep(0.5)
         wal_syncs = [path for path in calls if path.endswith("doc.studio-wal")]

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QSlider, QVBoxLayout, QWidget
 
 from studio.document.edge_detect import canny_edges
-from ui.images import rgb_to_pixmap
+from ui.common.images import rgb_to_pixmap
 
 PREVIEW_SIDE = 480
 

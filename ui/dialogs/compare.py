@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QGridLayout, QLabel, QWidget
 
-from ui.images import rgb_to_pixmap
-from ui.panels.gallery_model import GalleryEntry
+from ui.common.images import rgb_to_pixmap
+from studio.app.gallery import GalleryEntry
 
 VIEW_SIZE = 512
 

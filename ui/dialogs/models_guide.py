@@ -19,11 +19,11 @@ from PySide6.QtWidgets import (
 from studio.engine.request import CONTROL_KINDS
 from studio.engine.settings import ModelEntry, ModelSettings
 from studio.errors import StudioError
-from ui.message_bar import MessageBar
+from ui.common.message_bar import MessageBar
 
 if TYPE_CHECKING:
-    from ui.app_paths import AppPaths
-    from ui.workers import JobRunner
+    from studio.app.paths import AppPaths
+    from ui.common.workers import JobRunner
 
 DEMO_MODEL_NAME = "DEMO tiny random (noise)"
 

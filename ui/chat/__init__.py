@@ -1,0 +1,1 @@
+"""The chat feature: the assistant panel, its session and controller."""

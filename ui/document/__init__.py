@@ -1,0 +1,1 @@
+"""The document feature: files (new, open, save, recovery), layer commands, undo actions, the layers panel."""

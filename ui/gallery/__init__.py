@@ -1,0 +1,1 @@
+"""The gallery feature: the results of the current document."""

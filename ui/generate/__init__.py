@@ -1,0 +1,1 @@
+"""The generate feature: the Generate panel, its controller, live mode."""

@@ -1,0 +1,1 @@
+"""The history feature: the history file session, the recorder, the History panel, recovery."""

@@ -4,7 +4,7 @@ A `.studio` file is the document's history store and every edit is logged into i
 (`ui.history.recorder`), so nothing waits for a "save": an untitled document logs into an autosave file, Save As
 copies that history to a chosen path and logging continues there, Open shows the newest revision of a file.
 All disk and SQLite work runs on the history thread (`ui.history.session`, `studio.app.document_storage`). Errors appear
-in the window's non-modal message bar (`MainWindow.report_error`), and nothing is lost: a failed Save As keeps
+through `AppContext.report_error` (the non-modal message bar), and nothing is lost: a failed Save As keeps
 the document, its autosave and its path.
 """
 

@@ -32,7 +32,7 @@ class Prediction:
     document: str
     generation: int
     result: int
-    image: str  # sha256 of the result's PNG; "" when the window predicted it (then document, generation, result)
+    image: str  # sha256 of the result's PNG; "" when unknown (then document, generation and result name it)
     probability: float
 
 
@@ -78,11 +78,15 @@ def predictions_for(scorer: str, document: str | os.PathLike, images: Iterable[t
             for (g, r, h), p in zip(images, probabilities)]
 
 
-def agreement(document: str | os.PathLike, log: PredictionLog, *, last: int = 20,
+def agreement(document: str | os.PathLike | HistoryStore, log: PredictionLog, *, last: int = 20,
               scorer: str | None = None) -> Agreement:
-    """How many of the designer's last `last` choices in `document` the scorer had predicted."""
+    """How many of the designer's last `last` choices in `document` (a path, or a store that is open, e.g. the
+    window's on its history thread) the scorer had predicted."""
+    if not isinstance(document, HistoryStore):
+        with HistoryStore.open(document, readonly=True) as store:
+            return agreement(store, log, last=last, scorer=scorer)
     by_image: dict[object, list[Prediction]] = {}  # by sha256, or (generation, index) for this document
-    name = Path(document).name
+    name = Path(document.path).name
     for prediction in log.read():
         if scorer is None or prediction.scorer == scorer:
             if prediction.image:
@@ -90,7 +94,7 @@ def agreement(document: str | os.PathLike, log: PredictionLog, *, last: int = 20
             elif prediction.document == name:
                 by_image.setdefault((prediction.generation, prediction.result), []).append(prediction)
     choices: list[tuple[float, bool]] = []
-    with HistoryStore.open(document, readonly=True) as store, store.read_transaction() as conn:
+    with document.read_transaction() as conn:
         for image in result_images(conn):
             kept = image.kept
             if kept is None:

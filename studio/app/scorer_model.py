@@ -110,7 +110,9 @@ class ScorerModel:
         """Keep probability per entry id for entries without one yet (slow: off the GUI thread; it changes no
         state the views read). Entries logged in the history (with a history id) get their first prediction
         by this scorer written to the scorer's log, also entries predicted earlier that were logged since.
-        `hashes`: the entries' image sha256 by entry id (`result_hashes`), to name the images in the log."""
+        `hashes`: the entries' image sha256 by entry id (`result_hashes`), to name the images in the log; when
+        given, only entries in it are logged (an entry whose history id arrived after the hashes were read is
+        logged by the next call, with its hash)."""
         scorer, folder, entries, known = self.scorer, self.folder, list(entries), dict(self.probabilities)
         if scorer is None or not entries:
             return {}
@@ -118,13 +120,15 @@ class ScorerModel:
         found = scorer.keep_probability([e.image for e in new], [e.request.prompt for e in new]) if new else []
         result = {e.entry_id: float(p) for e, p in zip(new, found)}
         if document is not None:
-            self._log(scorer, folder, entries, {**known, **result}, Path(document).name, hashes or {})
+            self._log(scorer, folder, entries, {**known, **result}, Path(document).name, hashes)
         return result
 
     def _log(self, scorer, folder: Path, entries: list[GalleryEntry], probabilities: dict[int, float], name: str,
-             hashes: Mapping[int, str]) -> None:
+             hashes: Mapping[int, str] | None) -> None:
         fresh = [e for e in entries if e.history_id is not None and e.entry_id in probabilities
+                 and (hashes is None or e.entry_id in hashes)
                  and (scorer.id, name, e.history_id, e.index_in_batch) not in self._logged]
+        hashes = hashes or {}
         if not fresh:
             return
         PredictionLog(folder).record(predictions_for(

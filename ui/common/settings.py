@@ -1,4 +1,4 @@
-"""What the window remembers between runs (QSettings): layout, recent files, last folders.
+"""What the window remembers between runs (QSettings): layout, recent files, last folders, the scorer folder.
 
 Tests pass a `QSettings` on an ini file in a temporary folder, so they never touch the user's settings.
 """
@@ -61,3 +61,13 @@ class AppSettings:
 
     def set_last_folder(self, folder: Path) -> None:
         self.qsettings.setValue("files/last_folder", str(folder))
+
+    # Scorer --------------------------------------------------------------------------------------
+    def scorer_folder(self) -> Path | None:
+        """The folder of `studio scorer train` the Gallery sorts by (None: no scorer chosen)."""
+        value = self.qsettings.value("scorer/folder", "")
+        return Path(str(value)) if value else None
+
+    def set_scorer_folder(self, folder: Path | None) -> None:
+        self.qsettings.setValue("scorer/folder", str(folder) if folder else "")
+        self.qsettings.sync()

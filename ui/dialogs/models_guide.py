@@ -93,6 +93,7 @@ class ModelsGuideDialog(QDialog):
         layout.addWidget(guide)
         layout.addWidget(self._build_form())
         layout.addWidget(self._build_demo())
+        self._sections = layout.count()  # where `add_section` puts more settings
         self.message_bar = MessageBar()
         layout.addWidget(self.message_bar)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -131,6 +132,11 @@ class ModelsGuideDialog(QDialog):
         self.demo_button.clicked.connect(self.start_demo_mode)
         layout.addWidget(self.demo_button)
         return group
+
+    def add_section(self, widget: QWidget) -> None:
+        """More settings below the model form (the window adds the scorer folder here)."""
+        self.layout().insertWidget(self._sections, widget)
+        self._sections += 1
 
     # Adding a model ------------------------------------------------------------------------------
     def add_model_from_form(self) -> bool:

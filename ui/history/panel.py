@@ -89,6 +89,11 @@ class HistoryPanel(QWidget):
         buttons.addStretch(1)
         buttons.addWidget(self.count_label)
         layout.addLayout(buttons)
+        self.agreement_label = QLabel()  # "scorer agreed with N of your last M choices" (ui.gallery.scorer)
+        self.agreement_label.setObjectName("scorerAgreement")
+        self.agreement_label.setWordWrap(True)
+        self.agreement_label.hide()
+        layout.addWidget(self.agreement_label)
         self.feedback_box = FeedbackBox()
         self.feedback_box.feedback.connect(self.feedback_requested)
         self.feedback_box.hide()
@@ -185,6 +190,11 @@ class HistoryPanel(QWidget):
         self.count_label.setText(count_text(len(timeline.rows), timeline.matched))
         self._selection_changed()
         self.loaded.emit()
+
+    def show_agreement(self, line: str) -> None:
+        """How the taste scorer did on the designer's recent choices ("": no scorer, the line is hidden)."""
+        self.agreement_label.setText(line)
+        self.agreement_label.setVisible(bool(line))
 
     # Selection and actions -----------------------------------------------------------------------
     def selected_rows(self) -> list[TimelineRow]:

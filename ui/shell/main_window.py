@@ -33,6 +33,8 @@ from ui.document.layer_commands import LayerCommands
 from ui.document.layers_panel import LayersPanel
 from ui.document.undo import UndoActions
 from ui.gallery.panel import GalleryPanel
+from ui.gallery.scorer import ScorerController
+from ui.gallery.scorer_settings import ScorerFolderBox
 from ui.generate.controller import GenerationController
 from ui.generate.live import LiveController
 from ui.generate.live_panel import LivePreviewPanel
@@ -136,6 +138,8 @@ class MainWindow(QMainWindow):
                                    recorder=self.recorder)
         self.exports = HistoryExports(context, history=self.history, recorder=self.recorder)
         self.pose_commands = PoseCommands(context, view=self.view)
+        self.scorer = ScorerController(context, history=self.history, gallery_panel=self.gallery_panel,
+                                       history_panel=self.history_panel)
         self.menus = Menus(self, [*self.files.commands(), *self.pose_commands.commands(),
                                   *self.layer_commands.commands(), *self.generation.commands(),
                                   *self.exports.commands()])
@@ -148,6 +152,7 @@ class MainWindow(QMainWindow):
         self.generation.reload_models()
         self.files.watch_new(document if document is not None else Document(512, 512))
         self.view.set_tool("brush")
+        self.scorer.start()
         self._restore_layout()
         self.recovery = offer_recovery(self.history, self.files, self)
 
@@ -272,6 +277,10 @@ class MainWindow(QMainWindow):
             self.models_guide = ModelsGuideDialog(paths=self.paths, runner=self.runner, parent=self)
             self.models_guide.models_changed.connect(self.generation.reload_models)
             self.models_guide.demo_ready.connect(self.generation.use_demo_defaults)
+            scorer_box = ScorerFolderBox(str(self.app_settings.scorer_folder() or ""), self.scorer.choose)
+            scorer_box.show_state(self.scorer.model.available, self.scorer.model.message)
+            self.scorer.state_changed.connect(scorer_box.show_state)
+            self.models_guide.add_section(scorer_box)
         self.models_guide.show()
         self.models_guide.raise_()
         return self.models_guide

@@ -98,14 +98,18 @@ class GalleryPanel(QWidget):
         self.details = QPlainTextEdit()
         self.details.setReadOnly(True)
         self.details.setPlaceholderText("Select a result to see its parameters.")
+        self.details.setMinimumHeight(40)  # with the order row above it, no taller than the list's minimum
+        side = QWidget()  # the order above the parameters: the button row keeps the panel's narrow minimum
+        column = QVBoxLayout(side)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(self._build_order_row())
+        column.addWidget(self.details, 1)
         splitter.addWidget(self.list)
-        splitter.addWidget(self.details)
+        splitter.addWidget(side)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         layout.addWidget(splitter, 1)
-        buttons = self._build_buttons()
-        buttons.addLayout(self._build_order_row())
-        layout.addLayout(buttons)
+        layout.addLayout(self._build_buttons())
         self._selection_changed()
         self.gallery.added.connect(self._added)
         self.gallery.changed.connect(self._entry_changed)
@@ -115,15 +119,16 @@ class GalleryPanel(QWidget):
 
     def _build_order_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
-        self.scorer_label = QLabel()  # why "By scorer" is off
-        self.scorer_label.setStyleSheet("color: palette(mid);")
-        row.addWidget(self.scorer_label)
         row.addWidget(QLabel("Order"))
         self.order_combo = QComboBox()
         for key, text in ORDERS.items():
             self.order_combo.addItem(text, key)
         self.order_combo.currentIndexChanged.connect(self._order_picked)
         row.addWidget(self.order_combo)
+        self.scorer_label = QLabel()  # why "By scorer" is off (the whole sentence in its tooltip)
+        self.scorer_label.setStyleSheet("color: palette(mid);")
+        row.addWidget(self.scorer_label)
+        row.addStretch(1)
         self.set_scorer_state(False, "No scorer is chosen.")
         return row
 

@@ -106,17 +106,18 @@ class ScorerModel:
         return self.use(load_scorer(folder))
 
     def predict(self, entries: Iterable[GalleryEntry], document: str | os.PathLike | None,
-                hashes: Mapping[int, str] | None = None) -> dict[int, float]:
+                hashes: Mapping[int, str] | None = None, *, limit: int | None = None) -> dict[int, float]:
         """Keep probability per entry id for entries without one yet (slow: off the GUI thread; it changes no
         state the views read). Entries logged in the history (with a history id) get their first prediction
         by this scorer written to the scorer's log, also entries predicted earlier that were logged since.
         `hashes`: the entries' image sha256 by entry id (`result_hashes`), to name the images in the log; when
         given, only entries in it are logged (an entry whose history id arrived after the hashes were read is
-        logged by the next call, with its hash)."""
+        logged by the next call, with its hash). `limit`: embed at most this many new entries (the first ones),
+        so that a long gallery is scored in short jobs between the designer's generations."""
         scorer, folder, entries, known = self.scorer, self.folder, list(entries), dict(self.probabilities)
         if scorer is None or not entries:
             return {}
-        new = [e for e in entries if e.entry_id not in known]
+        new = [e for e in entries if e.entry_id not in known][:limit]
         found = scorer.keep_probability([e.image for e in new], [e.request.prompt for e in new]) if new else []
         result = {e.entry_id: float(p) for e, p in zip(new, found)}
         if document is not None:
@@ -140,6 +141,9 @@ class ScorerModel:
         """On the GUI thread, with what `predict` gave: tell the views."""
         self.probabilities.update(result)
         self.predicted.emit(dict(result))
+
+    def unpredicted(self, entries: Iterable[GalleryEntry]) -> list[GalleryEntry]:
+        return [e for e in entries if e.entry_id not in self.probabilities]
 
     def probability(self, entry: GalleryEntry) -> float | None:
         return self.probabilities.get(entry.entry_id)

@@ -21,6 +21,9 @@ from ui.history.panel import HistoryPanel
 from ui.history.session import HistorySession
 
 
+CHUNK = 16  # results embedded per job: a long gallery is scored between generations, not before them
+
+
 class ScorerController(QObject):
     """Owns the window's `ScorerModel`. `state_changed(available, message)` after every load."""
 
@@ -36,6 +39,8 @@ class ScorerController(QObject):
         self.model = model if model is not None else ScorerModel()
         self.loading: Path | None = None
         self._load_job = None
+        self._busy = False  # a prediction is on its way: further requests wait for it and then run once
+        self._again = False
         self.model.changed.connect(self._model_changed)
         self.model.predicted.connect(self._predicted)
         context.gallery.added.connect(self.predict)
@@ -88,9 +93,13 @@ class ScorerController(QObject):
         model = self.model
         if not model.available or self.history.closed:
             return
-        scorer, entries = model.scorer, list(self.context.gallery.entries)
+        if self._busy:
+            self._again = True
+            return
+        scorer, entries = model.scorer, list(reversed(self.context.gallery.entries))  # the newest first
         if not entries:
             return
+        self._busy, self._again = True, False
 
         def read():  # history thread
             store = self.history.store
@@ -101,11 +110,29 @@ class ScorerController(QObject):
 
     def _predict(self, scorer, entries: list[GalleryEntry], document: Path | None, hashes: dict[int, str]) -> None:
         if self.model.scorer is not scorer:
+            self._done()
             return
         self.context.runner.submit(
-            lambda _report, _cancel: self.model.predict(entries, document, hashes),
-            on_finished=lambda result: self.model.scorer is scorer and self.model.apply(result),
-            on_failed=lambda error: self.context.show_status(f"The scorer could not rate the results ({error})."))
+            lambda _report, _cancel: self.model.predict(entries, document, hashes, limit=CHUNK),
+            on_finished=lambda result: self._predicted_chunk(scorer, result),
+            on_failed=self._predict_failed)
+
+    def _predicted_chunk(self, scorer, result: dict[int, float]) -> None:
+        if self.model.scorer is scorer:
+            self.model.apply(result)
+            if result and self.model.unpredicted(self.context.gallery.entries):
+                self._again = True  # the next chunk, queued after whatever the designer started meanwhile
+        self._done()
+
+    def _predict_failed(self, error: BaseException) -> None:
+        self.context.show_status(f"The scorer could not rate the results ({error}).")
+        self._again = False  # not again and again: the next new result tries once more
+        self._done()
+
+    def _done(self) -> None:
+        self._busy = False
+        if self._again:
+            self.predict()
 
     def _predicted(self, result: dict[int, float]) -> None:
         model, gallery = self.model, self.context.gallery

@@ -196,3 +196,42 @@ def test_the_scorer_folder_is_chosen_in_the_models_dialog_and_kept(qtbot, scorer
     window.close()
     again = scorer_window()  # a new start loads it from the settings
     assert again.scorer.model.available and again.scorer.model.folder == folder
+
+
+def test_an_opened_document_is_scored_in_chunks_and_every_result_logged_once(qtbot, scorer_window, qsettings,
+                                                                               trained, tmp_path):
+    from history_helpers import wait_future
+
+    from studio.app import document_storage
+    from studio.document import Document
+    from studio.engine.request import GenerationRequest
+    from studio.history.record import record_generation
+    from ui.gallery.scorer import CHUNK
+
+    folder, _clip = trained
+    scorer = tmp_path / "scorer-copy"
+    shutil.copytree(folder, scorer, ignore=shutil.ignore_patterns("predictions.jsonl"))
+    qsettings.setValue("scorer/folder", str(scorer))
+    path = tmp_path / "earlier.studio"  # 24 results: more than one chunk
+    store = document_storage.create_document(path, Document(64, 64), settings={"model": "sketchy"})
+    rng = np.random.default_rng(5)
+    for g in range(6):
+        request = GenerationRequest(prompt=f"scene {g}", width=64, height=64, steps=2, seed=g * 4, batch_size=4)
+        images = [Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)) for _ in range(4)]
+        record_generation(store, request, result=GenerationResult(
+            request=request, images=images, seed=g * 4, seeds=[g * 4 + i for i in range(4)], cancelled=False,
+            timings={"total": 1.0}, models=[], device="cpu float32", family="sd15")).result()
+    store.close()
+    window = scorer_window()
+    chunks = []
+    window.scorer.model.predicted.connect(lambda result: chunks.append(len(result)))
+    wait_future(qtbot, window.files.open_path(path, confirm=False))
+    gallery = window.gallery_panel
+    qtbot.waitUntil(lambda: len(gallery.badges) == 24, timeout=WAIT_MS)
+    assert chunks[0] == CHUNK and sum(chunks) == 24
+    settle(qtbot, window)
+    window.runner.wait(WAIT_MS)
+    qtbot.wait(50)
+    logged = PredictionLog(scorer).read()
+    results = [h for g in store_of(window).generations() for h in g.results]
+    assert len(logged) == 24 and sorted(p.image for p in logged) == sorted(results)

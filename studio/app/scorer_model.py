@@ -26,7 +26,8 @@ from studio.app.observable import Event
 from studio.scorer.errors import ScorerError
 from studio.scorer.predictions import PredictionLog, agreement, predictions_for
 
-OFF = "No scorer is chosen: train one with `studio scorer train` and choose its folder in the settings."
+OFF = ("No scorer is chosen: train one with `studio scorer train` and choose its folder in Generate ▸ Models and "
+       "Demo Mode… (Taste scorer).")
 NO_CHOICES = "The scorer has not predicted any of your choices yet."
 
 

@@ -155,7 +155,7 @@ def test_a_missing_encoder_or_a_wrong_folder_leaves_the_feature_off_with_the_rea
     window = scorer_window()
     gallery = window.gallery_panel
     assert not window.scorer.model.available
-    assert gallery.scorer_label.text() == "Scorer off ⓘ" and "is not a scorer folder" in gallery.scorer_label.toolTip()
+    assert gallery.scorer_label.text() == "Scorer off" and "is not a scorer folder" in gallery.scorer_label.toolTip()
     assert not _scorer_item(gallery).isEnabled() and "is not a scorer folder" in _scorer_item(gallery).toolTip()
 
     # The encoder the scorer names is gone: the same, with the scorer's own sentence.

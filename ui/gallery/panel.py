@@ -210,7 +210,7 @@ class GalleryPanel(QWidget):
         item.setEnabled(available)
         item.setToolTip(message)
         self.order_combo.setToolTip(message)
-        self.scorer_label.setText("" if available else "Scorer off ⓘ")
+        self.scorer_label.setText("" if available else "Scorer off")
         self.scorer_label.setToolTip(message)
         if not available:
             self.order_combo.setCurrentIndex(self.order_combo.findData("newest"))

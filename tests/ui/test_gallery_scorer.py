@@ -137,6 +137,8 @@ def test_the_chosen_scorer_badges_sorts_logs_and_counts_agreement(qtbot, scorer_
     right = sum((p[e.entry_id] >= 0.5) == (LEVELS[e.index_in_batch] > 128) for e in entries)
     qtbot.waitUntil(lambda: label.text() == f"scorer agreed with {right} of your last 4 choices", timeout=WAIT_MS)
     assert label.isVisible()
+    if (shots := Path(__file__).parent / "_screens").is_dir():
+        window.history_panel.grab().save(str(shots / "history_agreement.png"))
 
     # Turned off in the settings: the order goes back to newest first, badges go, the choice is remembered.
     window.scorer.choose("")

@@ -68,6 +68,11 @@ class HistoryPanel(QWidget):
         layout = QVBoxLayout(body)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(self._build_filters())
+        self.agreement_label = QLabel()  # "scorer agreed with N of your last M choices" (ui.gallery.scorer)
+        self.agreement_label.setObjectName("scorerAgreement")
+        self.agreement_label.setWordWrap(True)
+        self.agreement_label.hide()  # above the list: in view in a short dock too
+        layout.addWidget(self.agreement_label)
         self.list = QListWidget()
         self.list.setMinimumHeight(2 * ICON_SIZE)  # at 1366 x 768 the buttons below stay in view
         self.list.setIconSize(QSize(ICON_SIZE, ICON_SIZE))
@@ -89,11 +94,6 @@ class HistoryPanel(QWidget):
         buttons.addStretch(1)
         buttons.addWidget(self.count_label)
         layout.addLayout(buttons)
-        self.agreement_label = QLabel()  # "scorer agreed with N of your last M choices" (ui.gallery.scorer)
-        self.agreement_label.setObjectName("scorerAgreement")
-        self.agreement_label.setWordWrap(True)
-        self.agreement_label.hide()
-        layout.addWidget(self.agreement_label)
         self.feedback_box = FeedbackBox()
         self.feedback_box.feedback.connect(self.feedback_requested)
         self.feedback_box.hide()

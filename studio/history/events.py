@@ -141,8 +141,9 @@ def _validate_generation(kind: str, payload: Mapping[str, Any]) -> None:
             _fail(kind, "a control must be an object")
         _need(kind, control, "kind", str)
         _need_hash(kind, control, "image", nullable=True)
-    if request.get("init_image") is not None:
-        _need_hash(kind, request, "init_image")
+    for name in ("init_image", "mask"):
+        if request.get(name) is not None:
+            _need_hash(kind, request, name)
     for result in _need(kind, payload, "results", list):
         if not is_blob_hash(result):
             _fail(kind, "a result is not a blob hash")
@@ -241,8 +242,7 @@ def blob_refs(kind: str, payload: Mapping[str, Any]) -> list[str]:
     if kind == GENERATION:
         request = payload["request"]
         refs = [c["image"] for c in request["controls"] if c.get("image") is not None]
-        if request.get("init_image") is not None:
-            refs.append(request["init_image"])
+        refs += [request[name] for name in ("init_image", "mask") if request.get(name) is not None]
         return refs + list(payload["results"])
     return []
 
@@ -349,7 +349,7 @@ def chat_event(*, message: str, reply: str, tool_calls: Sequence[Mapping[str, An
 def generation_event(
     *, request: Mapping[str, Any], control_images: Sequence[np.ndarray | None], results: Sequence[np.ndarray],
     models: Mapping[str, Any], seed: int | None, timings: Mapping[str, float], status: str = "ok",
-    error: str | None = None, init_image: np.ndarray | None = None,
+    error: str | None = None, init_image: np.ndarray | None = None, mask: np.ndarray | None = None,
 ) -> NewEvent:
     """A generation. `request` is the request JSON without images; `control_images[i]` is the image of
     `request["controls"][i]`. Images become blobs and the request names them by hash. Encoding the images
@@ -364,10 +364,11 @@ def generation_event(
         control["image"] = blob.hash if blob else None
         blobs += [blob] if blob else []
     request["controls"] = controls
-    if init_image is not None:
-        blob = Blob.from_array(init_image, compress_level=6)
-        request["init_image"] = blob.hash
-        blobs.append(blob)
+    for name, image in (("init_image", init_image), ("mask", mask)):  # an inpaint's mask too
+        if image is not None:
+            blob = Blob.from_array(image, compress_level=6)
+            request[name] = blob.hash
+            blobs.append(blob)
     result_blobs = [Blob.from_array(image, compress_level=6) for image in results]
     payload = {
         "request": request, "results": [b.hash for b in result_blobs], "models": dict(models),

@@ -15,7 +15,7 @@ from studio.document import ChangeEvent, Document
 from studio.document.events import PROPERTY
 from ui.canvas.layer_items import DISPLAY_ORDER
 
-LAYER_TITLES = {"reference": "Reference", "edge": "Edges", "depth": "Depth", "pose": "Pose"}
+LAYER_TITLES = {"reference": "Reference", "edge": "Edges", "depth": "Depth", "pose": "Pose", "mask": "Mask"}
 
 
 class _LayerRow:

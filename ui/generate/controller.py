@@ -23,6 +23,7 @@ from studio.app.demo_defaults import DEMO_REASON, at_stock_speed, demo_settings,
 from studio.app.errors import NO_MODEL_HELP, describe_error
 from studio.app.gallery import GalleryEntry
 from studio.app.generation_settings import CONTROL_LABELS, GenerationSettings
+from studio.app.inpaint_inputs import describe_inpaint, with_mask
 from studio.engine.errors import SettingsError
 from studio.engine.metadata import save_png
 from studio.engine.pipeline import CancelToken, GenerationResult, Progress
@@ -127,13 +128,18 @@ class GenerationController(QObject):
         return self.job is not None and self.job.running
 
     def build_request(self, settings: GenerationSettings) -> GenerationRequest:
-        """The request for `settings`: enabled layers that have content become controls."""
+        """The request for `settings`: enabled layers that have content become controls; a painted mask makes it
+        an inpaint of the reference picture (`studio.app.inpaint_inputs`)."""
         document = self.context.document
         document.finish_strokes()
         images, skipped = control_images(document, settings)
+        request = with_mask(settings.to_request(images), document)  # a painted mask: inpaint the reference picture
+        notes = [describe_inpaint(request)] if request.is_inpaint else []
         if skipped:
-            self.context.show_status(f"Empty layers not used as controls: {', '.join(skipped)}")
-        return settings.to_request(images)
+            notes.append(f"Empty layers not used as controls: {', '.join(skipped)}")
+        if notes:
+            self.context.show_status(" ".join(notes))
+        return request
 
     def generate(self) -> bool:
         """Start a generation from the panel; False (with a message) when it cannot start."""

@@ -17,6 +17,7 @@ from studio.app.generation_state import GenerationState
 from studio.app.paths import AppPaths
 from studio.document import Document
 from studio.engine.service import EngineClient, EngineService
+from ui.canvas.mask_actions import MASK_TOOLBAR_KEYS, MaskCommands
 from ui.canvas.pose_actions import PoseCommands
 from ui.canvas.tool_actions import install_tools
 from ui.canvas.tool_options import ToolOptionsBar
@@ -136,9 +137,11 @@ class MainWindow(QMainWindow):
                                    recorder=self.recorder)
         self.exports = HistoryExports(context, history=self.history, recorder=self.recorder)
         self.pose_commands = PoseCommands(context, view=self.view)
+        self.mask_commands = MaskCommands(context, view=self.view)
         self.menus = Menus(self, [*self.files.commands(), *self.pose_commands.commands(),
-                                  *self.layer_commands.commands(), *self.generation.commands(),
-                                  *self.exports.commands()])
+                                  *self.layer_commands.commands(), *self.mask_commands.commands(),
+                                  *self.generation.commands(), *self.exports.commands()])
+        self.tool_options.add_mask_actions([self.commands[key] for key in MASK_TOOLBAR_KEYS])
         self.layers_panel.add_actions([self.commands[key] for key in (
             "import_image", "edges_from_reference", "invert_edges", "clear_layer", "remove_reference",
             "export_maps")])
@@ -284,7 +287,7 @@ class MainWindow(QMainWindow):
 
     def _layer_picked(self, name: str) -> None:
         """Picking a layer in the panel switches to that layer's main tool."""
-        default_tool = {"edge": "brush", "depth": "depth_brush", "pose": "pose"}.get(name)
+        default_tool = {"edge": "brush", "depth": "depth_brush", "pose": "pose", "mask": "mask_brush"}.get(name)
         if default_tool and self.view.tool is not None and self.view.tool.layer != name:
             self.view.set_tool(default_tool)
 

@@ -54,6 +54,18 @@ def test_mask_tools_paint_unmask_and_fill_one_undo_step_each(qtbot, window):
     assert mask[400, 120] == 255
 
 
+def test_mask_tool_keys(qtbot, window):
+    window.view.setFocus()
+    qtbot.keyClick(window.view, Qt.Key.Key_M)
+    assert window.view.tool.name == "mask_brush" and window.layers_panel.current() == "mask"
+    qtbot.keyClick(window.view, Qt.Key.Key_M, Qt.KeyboardModifier.ShiftModifier)
+    assert window.view.tool.name == "mask_eraser"
+    qtbot.keyClick(window.view, Qt.Key.Key_F, Qt.KeyboardModifier.ShiftModifier)
+    assert window.view.tool.name == "mask_fill"
+    qtbot.keyClick(window.view, Qt.Key.Key_B)
+    assert window.view.tool.name == "brush" and window.view.tool_settings.brush_size == 8  # its own size back
+
+
 def test_mask_commands_and_the_amount_in_the_options_bar(qtbot, window):
     document = window.document
     document.mask.stroke([(100, 100), (200, 100)], width=20)

@@ -124,6 +124,8 @@ def _apply_stroke(state: DocumentState, payload: dict[str, Any], blobs: BlobSour
     patch = blobs.array(payload["patch"], max_pixels=w * h)
     if patch.shape[:2] != (h, w):
         raise HistoryError(f"A stroke patch is {patch.shape[1]}x{patch.shape[0]}, its box says {w}x{h}.")
+    if layer.kind == "mask" and (patch.dtype != np.uint8 or patch.ndim != 2):
+        raise HistoryError("A mask stroke patch must be 8-bit grey.")
     raster = layer.content
     if raster is None:
         raster = np.zeros((state.height, state.width) + patch.shape[2:], dtype=patch.dtype)

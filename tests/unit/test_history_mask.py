@@ -56,8 +56,39 @@ def test_a_bad_mask_stroke_is_refused_and_changes_nothing(tmp_path):
         with pytest.raises(HistoryError, match="outside"):
             store.append(ev.stroke_event("mask", x=30, y=30, patch=np.full((8, 8), 255, np.uint8))).result()
         assert "mask" not in store.state_at().layers
+        with pytest.raises(HistoryError, match="8-bit grey"):
+            store.append(ev.stroke_event("mask", x=0, y=0, patch=np.full((8, 8), 999, np.uint16))).result()
         with pytest.raises(HistoryError, match="does not exist"):
             store.append(ev.layer_event("mask", {"removed": True})).result()
+        assert "mask" not in store.state_at().layers
+        assert document_at(store).mask.is_empty  # the document still opens
+
+
+def test_document_files_with_and_without_a_mask():
+    import json
+
+    from studio.document.errors import DocumentFormatError
+    from studio.document.serialize import document_from_files, document_to_files
+
+    plain = document_to_files(Document(32, 32))
+    assert "mask" not in json.loads(plain["document.json"])["layers"]  # as documents were before the mask
+    assert document_from_files(plain).mask.is_empty
+    doc = Document(32, 32)
+    doc.mask.fill_all()
+    doc.mask.locked = True
+    files = document_to_files(doc)
+    again = document_from_files(files)
+    assert again.mask.data.min() == 255 and again.mask.locked
+    meta = json.loads(files["document.json"])
+    meta["layers"]["mask"] = "hidden"
+    with pytest.raises(DocumentFormatError, match="mask layer"):
+        document_from_files({**files, "document.json": json.dumps(meta).encode()})
+    meta["layers"]["mask"] = {"opacity": 7}
+    with pytest.raises(DocumentFormatError, match="mask layer"):
+        document_from_files({**files, "document.json": json.dumps(meta).encode()})
+    grey16 = {**files, "mask.png": document_to_files(doc)["depth.png"]}
+    with pytest.raises(DocumentFormatError, match="8-bit grey"):
+        document_from_files(grey16)
 
 
 def test_an_inpaint_generation_is_logged_with_its_mask_and_comes_back(tmp_path):

@@ -79,10 +79,9 @@ class GenerationSettings:
     def copy(self) -> GenerationSettings:
         return copy.deepcopy(self)
 
-    def to_request(self, control_images: dict[str, np.ndarray], *, init_image: np.ndarray | None = None,
-                   mask: np.ndarray | None = None) -> GenerationRequest:
-        """A request with one ControlInput per enabled layer that has an image in `control_images`, the enabled
-        LoRAs, and (with `init_image` and `mask`) an inpaint of that picture."""
+    def to_request(self, control_images: dict[str, np.ndarray]) -> GenerationRequest:
+        """A request with one ControlInput per enabled layer that has an image in `control_images`, and the
+        enabled LoRAs. The inpaint fields are set; a mask and picture (`init_image`, `mask`) make it an inpaint."""
         controls = [
             ControlInput(kind=kind, image=control_images[kind],
                          **{name: getattr(setting, name) for name in CONTROL_REQUEST_FIELDS})
@@ -93,7 +92,7 @@ class GenerationSettings:
         if not self.hires_enabled:
             values["hires_scale"] = 1.0
         loras = [LoraInput(path=lora.path, weight=float(lora.weight)) for lora in self.loras if lora.enabled]
-        return GenerationRequest(**values, controls=controls, loras=loras, init_image=init_image, mask=mask)
+        return GenerationRequest(**values, controls=controls, loras=loras)
 
     @classmethod
     def from_request(cls, request: GenerationRequest, *, model: str | None) -> GenerationSettings:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from studio.app.generation_settings import GenerationSettings, LoraSetting
 from studio.app.generation_state import GenerationState, apply_settings
 from studio.app.history_settings import settings_fields, settings_with_fields
-from studio.app.inpaint_inputs import NO_PICTURE, inpaint_inputs
 from studio.app.loras import add_lora, available_loras, lora_folder, remove_lora, set_lora_folder
-from studio.document import Document
 from studio.document.history import UndoHistory
 from studio.engine.errors import RequestError, SettingsError
 from studio.engine.lora import LoraInput
@@ -43,36 +43,19 @@ def test_hires_off_sends_scale_one_and_keeps_the_chosen_scale():
     assert not off.hires_enabled and off.hires_scale == 2.0
 
 
-def test_inpaint_fields_and_the_mask_reach_the_request():
+def test_inpaint_fields_reach_the_request_and_make_a_valid_inpaint_with_a_mask():
     picture = np.full((64, 64, 3), 80, np.uint8)
     mask = np.zeros((64, 64, 3), np.uint8)
     mask[10:20, 10:20] = 255
     settings = GenerationSettings(prompt="x", width=64, height=64, strength=0.9, inpaint_only_masked=True,
                                   inpaint_padding=12, mask_blur=2)
-    request = settings.to_request({}, init_image=picture, mask=mask)
+    request = dataclasses.replace(settings.to_request({}), init_image=picture, mask=mask)  # the mask's wiring
     request.validate()
     assert request.is_inpaint and request.strength == 0.9
     assert (request.inpaint_only_masked, request.inpaint_padding, request.mask_blur) == (True, 12, 2)
     settings.hires_enabled = True
     with pytest.raises(RequestError, match="Hires fix is for text-to-image"):
-        settings.to_request({}, init_image=picture, mask=mask).validate()
-
-
-def test_the_document_mask_makes_an_inpaint_of_the_reference_picture():
-    document = Document(64, 48)
-    assert inpaint_inputs(document) == (None, None)
-    document.mask.fill_region(5, 5)  # the whole (empty) mask is one region
-    with pytest.raises(RequestError) as error:
-        inpaint_inputs(document)
-    assert str(error.value) == NO_PICTURE
-    picture = np.random.default_rng(0).integers(0, 255, (48, 64, 3), dtype=np.uint8)
-    document.reference.set_image(picture)
-    document.mask.clear()
-    assert inpaint_inputs(document) == (None, None)
-    document.mask.set_mask(np.pad(np.full((8, 8), 255, np.uint8), ((4, 36), (4, 52))))
-    init, mask = inpaint_inputs(document)
-    assert np.array_equal(init, picture) and mask.shape == (48, 64, 3) and mask[5, 5, 0] == 255
-    assert mask[30, 30].max() == 0
+        dataclasses.replace(settings.to_request({}), init_image=picture, mask=mask).validate()
 
 
 def test_history_fields_keep_loras_and_ignore_broken_entries():

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-    QToolButton, QVBoxLayout, QWidget,
+    QScrollArea, QToolButton, QVBoxLayout, QWidget,
 )  # fmt: skip
 
 from studio.engine.request import CONTROL_KINDS
@@ -87,7 +87,15 @@ class ModelsGuideDialog(QDialog):
         self.paths = paths
         self.runner = runner
         self.demo_job = None
-        layout = QVBoxLayout(self)
+        outer = QVBoxLayout(self)
+        # The guide scrolls up and down when the screen is short (1366x768 with a large font); buttons stay.
+        self.scroll_area = scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(0, 0, 0, 0)
         guide = QLabel(GUIDE_TEXT.format(settings=paths.model_settings))
         guide.setWordWrap(True)
         guide.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -95,8 +103,13 @@ class ModelsGuideDialog(QDialog):
         layout.addWidget(self._build_form())
         layout.addWidget(self._build_lora_folder())
         layout.addWidget(self._build_demo())
+        scroll.setWidget(body)
+        screen = (parent.screen() if parent is not None else self.screen()).availableGeometry()
+        scroll.setMinimumHeight(min(body.sizeHint().height(), max(200, screen.height() - 180)))
+        outer.addWidget(scroll, 1)
         self.message_bar = MessageBar()
-        layout.addWidget(self.message_bar)
+        outer.addWidget(self.message_bar)
+        layout = outer
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)

@@ -199,3 +199,17 @@ def test_the_new_sections_fit_1366x768(make_window, qtbot, font_size, tmp_path):
         _scroll_into_view(scroll, widget)
         place = QRect(widget.mapTo(viewport, QPoint(0, 0)), widget.size())
         assert widget.isVisible() and viewport.rect().contains(place), (widget, place, viewport.size())
+
+
+def test_the_lora_list_and_hires_fix_are_logged_in_the_history(qtbot, fake_window, lora_dir):
+    from history_helpers import settle, store_of
+
+    window, panel = fake_window, fake_window.generate_panel
+    panel.lora_list.add(lora_dir / "ink.safetensors")
+    panel.lora_list.rows[0].weight.setValue(0.5)
+    panel.hires_fields.enabled_check.setChecked(True)
+    panel.inpaint_fields.only_masked_check.setChecked(True)
+    settle(qtbot, window)
+    state = store_of(window).state_at()
+    assert state.settings["loras"] == [{"path": str(lora_dir / "ink.safetensors"), "weight": 0.5, "enabled": True}]
+    assert state.settings["hires_enabled"] is True and state.settings["inpaint_only_masked"] is True

@@ -29,17 +29,19 @@ def window(make_window, app_paths, tmp_path):
     return make_window(engine=FakeEngineClient())
 
 
-def _drop(panel, path: Path) -> bool:
+def _drop(panel, path: Path, *, on=None) -> bool:
+    """Drag `path` onto the panel (or the widget `on`) and drop it; True when the drop was taken."""
+    target = panel if on is None else on
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])
-    pos = QPointF(panel.rect().center())
+    pos = QPointF(target.rect().center())
     enter = QDragEnterEvent(pos.toPoint(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                             Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(panel, enter)
+    QApplication.sendEvent(target, enter)
     if not enter.isAccepted():
         return False
     drop = QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(panel, drop)
+    QApplication.sendEvent(target, drop)
     return drop.isAccepted()
 
 
@@ -68,7 +70,9 @@ def test_an_a1111_png_fills_the_fields_as_one_undo_step(window, monkeypatch):
 
 def test_a_comfyui_seed_above_2_32_survives_the_seed_field(window):
     panel = window.generate_panel
-    assert _drop(panel, FIXTURES / "night_evening_day_morning_cropped.png")
+    # dropped on the prompt box: the panel reads the file (its path is not typed into the prompt)
+    assert _drop(panel, FIXTURES / "night_evening_day_morning_cropped.png", on=panel.prompt_edit.viewport())
+    assert panel.prompt_edit.toPlainText().startswith("(best quality) (daytime:1.2)")
     assert panel.settings().seed == 335608130539327 and panel.seed_edit.text() == "335608130539327"
     assert (panel.width_spin.value(), panel.height_spin.value()) == (704, 1280)
     assert "2 sampling passes" in panel.message_bar.text()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from pathlib import Path
 
-from PySide6.QtCore import QRegularExpression, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QRegularExpression, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -60,6 +60,12 @@ def _form(parent: QWidget) -> QFormLayout:
     form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
     form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
     return form
+
+
+def _dropped_file(event: QDropEvent) -> Path | None:
+    """The one local file a drag carries, or None."""
+    urls = event.mimeData().urls() if event.mimeData() is not None else []
+    return Path(urls[0].toLocalFile()) if len(urls) == 1 and urls[0].isLocalFile() else None
 
 
 def _text_box(placeholder: str, lines: int) -> QPlainTextEdit:
@@ -122,6 +128,8 @@ class GeneratePanel(QWidget):
         self.lora_list.refused.connect(self.message_bar.show_error)
         self._show_section_titles(self.state.value)
         self.setAcceptDrops(True)
+        for box in (self.prompt_edit, self.negative_edit):
+            box.viewport().installEventFilter(self)
 
     # Building ------------------------------------------------------------------------------------
     def _build_model_row(self) -> QHBoxLayout:
@@ -360,15 +368,24 @@ class GeneratePanel(QWidget):
 
     # Dropping a file -----------------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt's name
-        urls = event.mimeData().urls()
-        if len(urls) == 1 and urls[0].isLocalFile():
+        if _dropped_file(event) is not None:
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt's name
-        urls = event.mimeData().urls()
-        if len(urls) == 1 and urls[0].isLocalFile():
+        path = _dropped_file(event)
+        if path is not None:
             event.acceptProposedAction()
-            self.file_dropped.emit(Path(urls[0].toLocalFile()))
+            self.file_dropped.emit(path)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        """A file dropped on a prompt box is a file for the panel, not its path as text."""
+        if event.type() in (QEvent.Type.DragEnter, QEvent.Type.DragMove) and _dropped_file(event) is not None:
+            event.acceptProposedAction()
+            return True
+        if event.type() == QEvent.Type.Drop and _dropped_file(event) is not None:
+            self.dropEvent(event)
+            return True
+        return super().eventFilter(watched, event)
 
     def set_models(self, names: list[str], *, current: str | None = None) -> None:
         """Fill the model choice; keeps the current one when it is still there."""

@@ -103,16 +103,16 @@ class ModelsGuideDialog(QDialog):
         layout.addWidget(self._build_form())
         layout.addWidget(self._build_lora_folder())
         layout.addWidget(self._build_demo())
+        self.body_layout = layout  # the scrolled column of groups (more settings go in here)
         scroll.setWidget(body)
         screen = (parent.screen() if parent is not None else self.screen()).availableGeometry()
         scroll.setMinimumHeight(min(body.sizeHint().height(), max(200, screen.height() - 180)))
         outer.addWidget(scroll, 1)
         self.message_bar = MessageBar()
         outer.addWidget(self.message_bar)
-        layout = outer
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        outer.addWidget(buttons)
 
     def _build_form(self) -> QGroupBox:
         group = QGroupBox("Add a model")

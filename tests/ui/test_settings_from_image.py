@@ -66,6 +66,10 @@ def test_an_a1111_png_fills_the_fields_as_one_undo_step(window, monkeypatch):
     assert panel.settings() == before and panel.prompt_edit.toPlainText() == "my own prompt"
     window.commands["redo"].trigger()
     assert panel.settings() == after
+    action.trigger()  # the same image again: nothing changes, so no second undo step
+    assert panel.message_bar.text().startswith("The fields already hold the settings of automatic1111_cropped.png")
+    window.commands["undo"].trigger()
+    assert panel.settings() == before
 
 
 def test_a_comfyui_seed_above_2_32_survives_the_seed_field(window):

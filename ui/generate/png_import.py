@@ -63,8 +63,8 @@ class PngSettingsImport(QObject):
         history = self.context.document.history if self.context.document is not None else None
         changed = apply_settings(self.state, read.settings, history=history, label=UNDO_LABEL)
         made = "the studio" if read.source == "studio" else read.source
-        what = f"Settings of {Path(path).name} (made by {made})"
-        text = f"{what} are in the fields." if changed else f"{what} are the fields' already."
+        what = f"the settings of {Path(path).name} (made by {made})"
+        text = f"The fields now hold {what}." if changed else f"The fields already hold {what}."
         self.panel.message_bar.show_info(" ".join([text, *read.notes]))
         self.context.raise_panel("generate")
         return read

@@ -107,3 +107,34 @@ def test_unreadable_or_plain_images_are_refused(tmp_path):
         with pytest.raises(PngSettingsError, match=words) as error:
             settings_from_png(tmp_path / name, _current(), models={}, lora_dir=None)
         assert str(error.value).endswith("Nothing was changed.")
+
+
+def _fooocus_with_loras(tmp_path: Path, loras: list) -> Path:
+    """The public Fooocus fixture with LoRAs in its `loras` field, as Fooocus 2.2+ writes them: [name, weight,
+    hash]."""
+    import json
+
+    with Image.open(FIXTURES / "fooocus1_cropped.png") as image:
+        data = json.loads(image.text["parameters"])
+        data["loras"] = loras
+        info = PngImagePlugin.PngInfo()
+        info.add_text("parameters", json.dumps(data))
+        info.add_text("fooocus_scheme", image.text["fooocus_scheme"])
+        image.save(tmp_path / "fooocus-loras.png", pnginfo=info)
+    return tmp_path / "fooocus-loras.png"
+
+
+def test_fooocus_loras_outside_the_prompt_come_from_the_lora_folder(tmp_path):
+    from studio.png.read import read_png_settings
+
+    path = _fooocus_with_loras(tmp_path, [["sd_xl_offset_example-lora_1.0", 0.1, "4852686128"],
+                                          ["ink", 0.65, "0123456789"]])
+    assert read_png_settings(path).loras == [
+        {"name": "sd_xl_offset_example-lora_1.0", "weight": 0.1, "hash": "4852686128"},
+        {"name": "ink", "weight": 0.65, "hash": "0123456789"}]
+    folder = tmp_path / "loras"
+    folder.mkdir()
+    (folder / "ink.safetensors").write_bytes(b"")
+    read = settings_from_png(path, _current(), models={}, lora_dir=folder)
+    assert read.settings.loras == [LoraSetting(str(folder / "ink.safetensors"), 0.65)]
+    assert any("'sd_xl_offset_example-lora_1.0' is not in the LoRA folder" in note for note in read.notes)

@@ -49,6 +49,7 @@ class PngSettingsImport(QObject):
         name, _ = QFileDialog.getOpenFileName(self.context.widget, "Open settings from image", start,
                                               "PNG images (*.png);;All files (*)")
         if name:
+            self.context.app_settings.set_last_folder(Path(name).parent)
             self.open_path(Path(name))
 
     def open_path(self, path: Path) -> SettingsFromImage | None:

@@ -212,8 +212,7 @@ def _request_for(args: argparse.Namespace) -> Any:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
+    from studio.cli_output import step_progress
     from studio.engine.metadata import save_png
     from studio.history.record import log_generation_to_document
 
@@ -226,13 +225,8 @@ def _generate(args: argparse.Namespace) -> int:
     try:
         print("loading models...", flush=True)
         engine.prepare(request)
-        # disable=None: no bar when stdout is not a terminal (a log file gets no carriage-return lines)
-        with tqdm(total=request.steps, desc="generating", unit="step", leave=False, disable=None) as bar:
-            def on_progress(progress: Any) -> None:
-                bar.total = progress.total
-                bar.update(progress.step - bar.n)
-
-            result = engine.generate(request, on_progress=on_progress)
+        with step_progress(request.steps, "generating") as update:
+            result = engine.generate(request, on_progress=lambda progress: update(progress.step, progress.total))
     except StudioError as exc:
         if args.document:
             log_generation_to_document(args.document, request, error=exc)

@@ -35,7 +35,7 @@ from studio.engine.errors import DeviceOutOfMemoryError, GenerationError, ModelE
 from studio.engine.hires import second_pass_request, tiled_decode, upscale_latents
 from studio.engine.inpaint import plan_inpaint
 from studio.engine.lora import resolve_request_loras
-from studio.engine.preview import latents_to_preview
+from studio.engine.preview import latents_to_preview, wants_preview
 from studio.engine.prompt_weights import parse_weighted, prompt_embeddings
 from studio.engine.request import GenerationRequest
 from studio.engine.run_plan import RunPlan
@@ -290,8 +290,8 @@ class Engine:
         def on_step_end(pipeline: Any, step: int, _timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
             if on_progress is not None:
                 total = pipeline.num_timesteps
-                wants_preview = self.preview_every > 0 and (step + 1) % self.preview_every == 0 and step + 1 < total
-                preview = make_preview(tensors["latents"], family=family) if wants_preview else None
+                show = wants_preview(step + 1, total, self.preview_every)
+                preview = make_preview(tensors["latents"], family=family) if show else None
                 on_progress(Progress(step=step + 1, total=total, elapsed_s=time.perf_counter() - start,
                                      preview=preview))
             if cancel is not None and cancel.cancelled:

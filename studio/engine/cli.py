@@ -6,6 +6,7 @@
                       [--device auto|cuda|cpu] [--dtype auto|fp16|bf16|fp32] [--lora-dir DIR]
     studio models remove NAME
     studio models list
+    studio models hash PATH ...            (sha256 and A1111 `Model hash` of model files or folders, cached)
     studio generate [--model SOURCE] [--controlnet KIND=SOURCE ...] --control KIND=IMAGE[,weight=W,start=S,end=E,
                     mode=M,resize=R] ... --prompt TEXT | --from-png PNG [--negative TEXT] [--steps N] [--guidance X] [--seed N]
                     [--width W --height H] [--scheduler NAME] [--batch N] [--init IMAGE --strength S]
@@ -19,6 +20,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -280,6 +282,25 @@ def _register_models(subparsers: Any) -> None:
     p = sub.add_parser("remove", help="remove a model from the settings")
     p.add_argument("name")
     p.set_defaults(func=_remove)
+
+    p = sub.add_parser("hash", help="print the sha256 and the A1111/Civitai `Model hash` (AutoV2) of models")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="model file or diffusers folder")
+    p.set_defaults(func=_hash)
+
+
+def _hash(args: argparse.Namespace) -> int:
+    from studio.engine.model_hash import autov2, model_sha256
+
+    status = 0
+    for path in args.paths:
+        try:
+            digest = model_sha256(path)
+        except StudioError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            status = 1
+            continue
+        print(f"{autov2(digest)}  {digest}  {path}")
+    return status
 
 
 def _make_tiny(args: argparse.Namespace) -> int:

@@ -14,7 +14,13 @@ and calls back when done; `wait` joins it.
     autov2(hasher.wait(path))                               # "6ce0161689"
 
 A cache file that is unreadable (corrupt, hostile, from another version) is ignored and rewritten; concurrent
-writers (the window and the CLI) merge with what is on disk and replace it atomically.
+writers (the window and the CLI) merge with what is on disk and replace it atomically. Digests are also kept in
+memory for the process, so a read-only cache folder costs one hash per file per run, not one per generation.
+Entries of files that no longer exist are dropped when the cache is written.
+
+`hashed_identity(identity, hasher, wait=...)` adds "sha256" and "model_hash" (AutoV2) to a model's identity
+(`LocatedModel.identity()`): the engine waits for them after a run (hashing overlaps loading and denoising),
+live drafts take them only when already known.
 """
 
 from __future__ import annotations
@@ -35,7 +41,9 @@ WEIGHT_SUFFIXES = SAFETENSORS_SUFFIXES + PICKLE_SUFFIXES
 FOLDER_SKIP = (CONTROLNETS_DIR, "loras")
 _CHUNK = 8 * 2**20
 _MAX_CACHE_BYTES = 16 * 2**20
+_MAX_ENTRIES = 20_000
 _lock = threading.Lock()
+_memory: dict[tuple[str, int, int], str] = {}
 
 
 def autov2(sha256: str) -> str:
@@ -66,7 +74,8 @@ def _read_cache(cache: Path) -> dict[str, dict]:
         return {}
     if not isinstance(data, dict) or data.get("version") != CACHE_VERSION or not isinstance(data.get("files"), dict):
         return {}
-    return {k: v for k, v in data["files"].items() if isinstance(v, dict) and isinstance(v.get("sha256"), str)}
+    return {k: v for k, v in data["files"].items() if isinstance(v, dict) and isinstance(v.get("sha256"), str)
+            and _is_sha256(v["sha256"]) and all(type(v.get(f)) is int for f in ("size", "mtime_ns"))}
 
 
 def _write_cache(cache: Path, additions: dict[str, dict]) -> None:
@@ -76,7 +85,10 @@ def _write_cache(cache: Path, additions: dict[str, dict]) -> None:
 
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        files = {**_read_cache(cache), **additions}
+        files = {name: entry for name, entry in _read_cache(cache).items() if os.path.exists(name)}
+        files.update(additions)
+        if len(files) > _MAX_ENTRIES:  # keep the newest entries
+            files = dict(sorted(files.items(), key=lambda item: item[1].get("mtime_ns", 0))[-_MAX_ENTRIES:])
         handle, temp = tempfile.mkstemp(dir=cache.parent, prefix=".model-hashes-", suffix=".json")
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             json.dump({"version": CACHE_VERSION, "files": files}, out, indent=0, sort_keys=True)
@@ -97,11 +109,19 @@ def cached_sha256(path: str | Path) -> str | None:
 
 
 def _cached_file_digest(file: Path) -> str | None:
-    name, size, mtime = _stat_key(file)
+    key = _stat_key(file)
+    if key in _memory:
+        return _memory[key]
+    name, size, mtime = key
     entry = _read_cache(hash_cache_path()).get(name)
-    if entry is not None and entry.get("size") == size and entry.get("mtime_ns") == mtime:
+    if entry is not None and entry["size"] == size and entry["mtime_ns"] == mtime:
+        _memory[key] = entry["sha256"]
         return entry["sha256"]
     return None
+
+
+def _is_sha256(value: str) -> bool:
+    return len(value) == 64 and all(c in "0123456789abcdef" for c in value)
 
 
 def _file_digest(file: Path) -> str:
@@ -115,6 +135,7 @@ def _file_digest(file: Path) -> str:
             digest.update(chunk)
     value = digest.hexdigest()
     if _stat_key(file) == (name, size, mtime):  # unchanged while we read it
+        _memory[(name, size, mtime)] = value
         with _lock:
             _write_cache(hash_cache_path(), {name: {"size": size, "mtime_ns": mtime, "sha256": value}})
     return value
@@ -209,6 +230,18 @@ class ModelHasher:
             if on_done is not None:
                 on_done(path, value)
 
+    def peek(self, path: str | Path) -> str | None:
+        """The sha256 of `path` if it is known now (cached or hashed this run); never waits. Starts hashing
+        otherwise, so a later call may know it."""
+        path = Path(path)
+        try:
+            known = cached_sha256(path)
+        except ModelError:
+            return None
+        if known is None:
+            self.start(path)
+        return known
+
     def wait(self, path: str | Path, timeout: float | None = None) -> str | None:
         """The sha256 of `path` (started if needed), None on timeout; raises the `ModelError` hashing met."""
         path = Path(path)
@@ -231,3 +264,13 @@ def default_hasher() -> ModelHasher:
         if _default is None:
             _default = ModelHasher()
         return _default
+
+
+def hashed_identity(identity: dict, hasher: ModelHasher, *, wait: bool) -> dict:
+    """`identity` with "sha256" and "model_hash" (AutoV2) added, both None when the digest is not known (not
+    waited for, or the files could not be read)."""
+    try:
+        value = hasher.wait(identity["path"]) if wait else hasher.peek(identity["path"])
+    except ModelError:
+        value = None
+    return {**identity, "sha256": value, "model_hash": autov2(value) if value else None}

@@ -1,0 +1,173 @@
+"""Model identity as A1111 and Civitai see it: AutoV2 `Model hash` = sha256[:10], cached by path, size and mtime."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from studio.engine import model_hash as mh
+from studio.engine.errors import ModelError
+from studio.engine.model_hash import ModelHasher, autov2, cached_sha256, hash_cache_path, model_sha256
+
+# FIPS 180-2 / NIST test vectors for SHA-256 (public, fixed values).
+ABC = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+TWO_BLOCKS = "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+MILLION_A = "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    """A fresh cache folder and an empty in-process memo, so each test sees only its own hashing."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("STUDIO_CACHE_DIR", str(folder))
+    monkeypatch.setattr(mh, "_memory", {})
+    return folder
+
+
+def test_known_files_give_the_known_sha256_and_autov2(tmp_path, cache_dir, monkeypatch):
+    (tmp_path / "abc.safetensors").write_bytes(b"abc")
+    (tmp_path / "two.safetensors").write_bytes(b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
+    (tmp_path / "million.ckpt").write_bytes(b"a" * 1_000_000)
+    monkeypatch.setattr(mh, "_CHUNK", 4096)  # the million-byte file is read in many chunks
+    assert model_sha256(tmp_path / "abc.safetensors") == ABC
+    assert autov2(model_sha256(tmp_path / "abc.safetensors")) == "ba7816bf8f"
+    assert model_sha256(tmp_path / "two.safetensors") == TWO_BLOCKS
+    assert model_sha256(tmp_path / "million.ckpt") == MILLION_A
+
+
+def test_touch_keeps_the_hash_and_the_cache_is_keyed_by_size_and_mtime(tmp_path, cache_dir, monkeypatch):
+    file = tmp_path / "model.safetensors"
+    file.write_bytes(b"abc")
+    assert model_sha256(file) == ABC
+    entry = json.loads(hash_cache_path().read_text())["files"][str(file.resolve())]
+    assert entry == {"size": 3, "mtime_ns": file.stat().st_mtime_ns, "sha256": ABC}
+    before = file.stat()
+    file.write_bytes(b"xyz")  # same size; put the old mtime back: the cache cannot tell, so it answers
+    os.utime(file, ns=(before.st_atime_ns, before.st_mtime_ns))
+    monkeypatch.setattr(mh, "_memory", {})  # a new process: only the cache file knows
+    assert model_sha256(file) == ABC
+    os.utime(file, ns=(before.st_atime_ns, before.st_mtime_ns + 10**9))  # touch: hashed again, from the bytes
+    import hashlib
+    assert model_sha256(file) == hashlib.sha256(b"xyz").hexdigest()
+    file.write_bytes(b"abc")
+    os.utime(file, ns=(2 * 10**18, 2 * 10**18))  # touch again: the bytes decide, so the hash is the old one
+    assert model_sha256(file) == ABC and cached_sha256(file) == ABC
+
+
+def test_a_damaged_or_hostile_cache_is_ignored_and_rewritten(tmp_path, cache_dir):
+    file = tmp_path / "model.safetensors"
+    file.write_bytes(b"abc")
+    key = str(file.resolve())
+    stat_ = file.stat()
+    cache_dir.mkdir()
+    bad_entries = [b"\x00\xff not json", b"[]", b'{"version": 99, "files": {}}', b"{" * 100_000,
+                   json.dumps({"version": 1, "files": {key: {"size": 3, "mtime_ns": stat_.st_mtime_ns,
+                                                             "sha256": "0" * 63 + "g"}}}).encode(),
+                   json.dumps({"version": 1, "files": {key: {"size": "3", "mtime_ns": stat_.st_mtime_ns,
+                                                             "sha256": "0" * 64}}}).encode()]
+    for data in bad_entries:
+        mh._memory.clear()
+        hash_cache_path().write_bytes(data)
+        assert cached_sha256(file) is None
+        assert model_sha256(file) == ABC
+        stored = json.loads(hash_cache_path().read_text())
+        assert stored["version"] == 1 and stored["files"][key]["sha256"] == ABC
+    assert not [p for p in cache_dir.iterdir() if p.name != mh.CACHE_NAME]  # no temporary files left
+
+
+def test_entries_of_deleted_files_are_dropped(tmp_path, cache_dir):
+    old, new = tmp_path / "old.safetensors", tmp_path / "new.safetensors"
+    old.write_bytes(b"abc")
+    new.write_bytes(b"abc!")
+    model_sha256(old)
+    old.unlink()
+    model_sha256(new)
+    assert list(json.loads(hash_cache_path().read_text())["files"]) == [str(new.resolve())]
+
+
+def test_an_unwritable_cache_place_still_hashes_once_per_process(tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")  # mkdir fails there, for root as well
+    monkeypatch.setenv("STUDIO_CACHE_DIR", str(blocker))
+    monkeypatch.setattr(mh, "_memory", {})
+    file = tmp_path / "model.safetensors"
+    file.write_bytes(b"abc")
+    assert model_sha256(file) == ABC
+    reads = []
+    real = mh.hashlib.sha256
+    monkeypatch.setattr(mh.hashlib, "sha256", lambda *a: reads.append(1) or real(*a))
+    assert model_sha256(file) == ABC and not reads
+    assert blocker.read_text().startswith("a file")
+
+
+def _folder(root):
+    (root / "unet").mkdir(parents=True)
+    (root / "vae").mkdir()
+    (root / "controlnets" / "edge").mkdir(parents=True)
+    (root / "unet" / "diffusion_pytorch_model.safetensors").write_bytes(b"unet weights")
+    (root / "vae" / "diffusion_pytorch_model.safetensors").write_bytes(b"vae weights")
+    (root / "unet" / "config.json").write_text("{}")
+    (root / "controlnets" / "edge" / "diffusion_pytorch_model.safetensors").write_bytes(b"edge")
+    return root
+
+
+def test_a_folder_has_a_stable_hash_of_its_weight_files(tmp_path, cache_dir):
+    import hashlib
+
+    folder = _folder(tmp_path / "model")
+    first = model_sha256(folder)
+    lines = "".join(f"{rel}\0{hashlib.sha256(data).hexdigest()}\n" for rel, data in
+                    [("unet/diffusion_pytorch_model.safetensors", b"unet weights"),
+                     ("vae/diffusion_pytorch_model.safetensors", b"vae weights")])
+    assert first == hashlib.sha256(lines.encode()).hexdigest()
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)  # a copy elsewhere, with new mtimes, a README and a changed config and ControlNet
+    (copy / "README.md").write_text("notes")
+    (copy / "unet" / "config.json").write_text('{"changed": 1}')
+    (copy / "controlnets" / "edge" / "diffusion_pytorch_model.safetensors").write_bytes(b"other edge")
+    os.utime(copy / "unet" / "diffusion_pytorch_model.safetensors", ns=(10**18, 10**18))
+    assert model_sha256(copy) == first and cached_sha256(copy) == first
+    (copy / "vae" / "diffusion_pytorch_model.safetensors").write_bytes(b"new vae weights")
+    assert model_sha256(copy) != first
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ModelError, match="no weight files"):
+        model_sha256(empty)
+    with pytest.raises(ModelError, match="Cannot read"):
+        model_sha256(tmp_path / "missing.safetensors")
+
+
+def test_the_hasher_works_in_the_background_and_reports_errors(tmp_path, cache_dir):
+    file = tmp_path / "model.safetensors"
+    file.write_bytes(b"a" * 1_000_000)
+    hasher = ModelHasher()
+    done = threading.Event()
+    seen = []
+    hasher.start(file, on_done=lambda path, value: (seen.append((path, value, threading.current_thread().name)),
+                                                    done.set()))
+    assert done.wait(30)
+    assert seen == [(file, MILLION_A, "model-hasher")]
+    assert hasher.wait(file) == MILLION_A and hasher.peek(file) == MILLION_A
+    later = []
+    hasher.start(file, on_done=lambda path, value: later.append(value))  # known: answered at once
+    assert later == [MILLION_A]
+    with pytest.raises(ModelError, match="Cannot read"):
+        hasher.wait(tmp_path / "missing.safetensors", timeout=30)
+    file.write_bytes(b"abc")  # changed on disk: hashed again
+    assert hasher.wait(file, timeout=30) == ABC
+
+
+def test_models_hash_command_prints_autov2_and_sha256(tmp_path, cache_dir):
+    file = tmp_path / "abc.safetensors"
+    file.write_bytes(b"abc")
+    out = subprocess.run([sys.executable, "-m", "studio.cli", "models", "hash", str(file), str(tmp_path / "nope")],
+                         capture_output=True, text=True, timeout=300, env={**os.environ})
+    assert out.returncode == 1
+    assert out.stdout.split() == ["ba7816bf8f", ABC, str(file)]
+    assert "nope" in out.stderr and "Traceback" not in out.stderr

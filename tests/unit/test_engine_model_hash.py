@@ -13,6 +13,8 @@ import pytest
 
 from studio.engine import model_hash as mh
 from studio.engine.errors import ModelError
+from engine_fixtures import config_home, tiny_sd15, tiny_single_files  # noqa: F401
+
 from studio.engine.model_hash import ModelHasher, autov2, cached_sha256, hash_cache_path, model_sha256
 
 # FIPS 180-2 / NIST test vectors for SHA-256 (public, fixed values).
@@ -171,3 +173,40 @@ def test_models_hash_command_prints_autov2_and_sha256(tmp_path, cache_dir):
     assert out.returncode == 1
     assert out.stdout.split() == ["ba7816bf8f", ABC, str(file)]
     assert "nope" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_generate_writes_the_autov2_hash_into_the_png_and_the_history(tiny_sd15, tiny_single_files, tmp_path,
+                                                                       config_home, cache_dir):
+    import hashlib
+
+    import numpy as np
+    from PIL import Image
+
+    from studio.cli import main
+    from studio.engine.metadata import read_png_metadata
+    from studio.history.store import HistoryStore
+    from engine_fixtures import stripes
+
+    base = tiny_single_files["base"]
+    edge = tiny_single_files["edge"]
+    expected = hashlib.sha256(base.read_bytes()).hexdigest()
+    edge_sha = hashlib.sha256(edge.read_bytes()).hexdigest()
+    sketch = tmp_path / "sketch.png"
+    Image.fromarray(stripes()).save(sketch)
+    doc, out = tmp_path / "poster.studio", tmp_path / "out.png"
+    args = ["generate", "--model", str(base), "--controlnet", f"edge={edge}", "--control", f"edge={sketch}",
+            "--prompt", "a lighthouse", "--seed", "11", "--steps", "2", "--width", "64", "--height", "64",
+            "--out", str(out), "--document", str(doc)]
+    assert main(args) == 0
+    parameters, _ = read_png_metadata(out)
+    assert f"Model hash: {expected[:10]}, Model: {base.stem}" in parameters
+    assert f"Model: {edge.stem} [{edge_sha[:8]}]" in parameters
+    with HistoryStore.open(doc, readonly=True) as store:
+        (generation,) = store.generations()
+        identities = {m["role"]: m for m in generation.payload["models"]["models"]}
+    assert identities["base"]["sha256"] == expected and identities["base"]["model_hash"] == expected[:10]
+    assert identities["edge"]["sha256"] == edge_sha
+    os.utime(base, ns=(10**18, 10**18))  # touch: the next image names the same model hash
+    assert main(args[:-4] + ["--out", str(tmp_path / "again.png")]) == 0
+    assert f"Model hash: {expected[:10]}," in read_png_metadata(tmp_path / "again.png")[0]
+    assert np.asarray(Image.open(out)).shape == (64, 64, 3)

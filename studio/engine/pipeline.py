@@ -46,6 +46,7 @@ from studio.engine.run_plan import RunPlan
 from studio.engine.schedulers import make_scheduler
 from studio.engine.settings import ModelSettings
 from studio.engine.sources import LocatedModel, bundled_controlnets, locate_base, locate_controlnet
+from studio.engine.union import is_union_pipeline, union_arguments
 
 
 class CancelToken:
@@ -253,6 +254,9 @@ class Engine:
             kwargs.update({"width": width, "height": height})
             if controls:
                 kwargs["image"] = maps[0] if len(maps) == 1 else maps
+        if controls and is_union_pipeline(pipe):
+            union_arguments(kwargs, [c.kind for c in controls], controlnet=pipe.controlnet,
+                            inpaint_or_refine=request.is_inpaint or request.is_refine)
         return kwargs
 
     def _hires_pass(self, request: GenerationRequest, first: list[Any], seeds: list[int], *,

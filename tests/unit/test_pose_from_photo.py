@@ -129,3 +129,24 @@ def test_mediapipe_finds_the_astronaut_in_the_photo(tmp_path):
     assert face.xy[30, 1] < face.xy[51, 1] < face.xy[57, 1]  # nose tip above the upper lip above the lower lip
     assert np.linalg.norm(face.xy[68] - face.xy[36:42].mean(axis=0)) < 8  # pupil inside its eye
     assert json.loads(out.read_text())["people"][0]["face_keypoints_2d"]
+
+
+@pytest.mark.skipif(not HAS_MEDIAPIPE, reason="mediapipe is not installed (optional extra [pose], see "
+                    "docs/pose_from_photo.md)")
+def test_the_mirrored_photo_gives_the_mirrored_openpose_face_and_body():
+    """Checks the left/right pairing of the face table against the detector: a point mapped from the wrong side of
+    the mesh would land a whole eye or cheek away from its mirror image."""
+    from studio.imageio import open_image
+    from studio.pose.from_photo import detect_person
+
+    picture = np.asarray(open_image(PHOTO).convert("RGB"))
+    width = picture.shape[1]
+    straight, mirrored = detect_person(picture), detect_person(np.ascontiguousarray(picture[:, ::-1]))
+    face = straight.face.xy[FACE_MIRROR].copy()
+    face[:, 0] = width - face[:, 0]
+    eyes = np.linalg.norm(straight.face.xy[36] - straight.face.xy[45])
+    assert np.linalg.norm(face - mirrored.face.xy, axis=1).max() < 0.1 * eyes  # measured: 1.4 px of 38 px
+    body = straight.body.xy[BODY_MIRROR].copy()
+    body[:, 0] = width - body[:, 0]
+    both = straight.body.visible[BODY_MIRROR] & mirrored.body.visible
+    assert both.sum() >= 6 and np.median(np.linalg.norm(body - mirrored.body.xy, axis=1)[both]) < 0.25 * eyes

@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from engine_fixtures import stripes, tiny_request, tiny_sd15, tiny_sdxl  # noqa: F401
+from engine_fixtures import config_home, stripes, tiny_request, tiny_sd15, tiny_sdxl  # noqa: F401
 from safetensors.torch import load_file, save_file
 
 from studio.engine.errors import ModelError
@@ -126,3 +126,30 @@ def test_damaged_union_files_are_refused(tiny_union, tmp_path):
 
     with pytest.raises(ModelError, match="Cannot load the ControlNet Union model"):
         load_controlnet(located, dtype=None, allow_pickle=False)
+
+
+def test_studio_generate_runs_a_union_file_for_two_kinds_and_names_it_in_the_png(tiny_sdxl, tiny_union, tmp_path,
+                                                                                 config_home, capsys):
+    import hashlib
+
+    from PIL import Image
+
+    from studio.cli import main
+    from studio.engine.metadata import read_png_metadata
+
+    union_file = tiny_union[1]
+    sketch, pose = tmp_path / "sketch.png", tmp_path / "pose.png"
+    Image.fromarray(stripes()).save(sketch)
+    Image.fromarray(stripes(vertical=False)).save(pose)
+    out = tmp_path / "out.png"
+    args = ["generate", "--model", str(tiny_sdxl.base), "--controlnet", f"edge={union_file}", "--controlnet",
+            f"pose={union_file}", "--control", f"edge={sketch}", "--control", f"pose={pose},mode=control",
+            "--prompt", "a lighthouse", "--seed", "4", "--steps", "2", "--width", "64", "--height", "64",
+            "--out", str(out)]
+    assert main(args) == 2  # the two controls share one model but ask for different control modes
+    assert "need the same control mode" in capsys.readouterr().err and not out.exists()
+    args[args.index(f"pose={pose},mode=control")] = f"pose={pose}"
+    assert main(args) == 0
+    short = hashlib.sha256(union_file.read_bytes()).hexdigest()[:8]
+    parameters, _ = read_png_metadata(out)
+    assert parameters.count(f"Model: union [{short}]") == 2

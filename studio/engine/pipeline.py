@@ -152,6 +152,8 @@ class Engine:
             raise ModelError(f"{base.path} is an inpainting model ({pipe.unet.config.in_channels}-channel UNet); "
                              "it only repaints masked areas: give an image and a mask (--init, --mask).")
         located_loras = self._cache.apply_loras(loras)
+        for lora in located_loras:
+            self.hasher.start(lora.path)
         return pipe, family, [base, *controlnets, *located_loras], prompt
 
     def unload(self) -> None:

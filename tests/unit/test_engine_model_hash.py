@@ -210,3 +210,23 @@ def test_generate_writes_the_autov2_hash_into_the_png_and_the_history(tiny_sd15,
     assert main(args[:-4] + ["--out", str(tmp_path / "again.png")]) == 0
     assert f"Model hash: {expected[:10]}," in read_png_metadata(tmp_path / "again.png")[0]
     assert np.asarray(Image.open(out)).shape == (64, 64, 3)
+
+
+def test_drafts_take_the_hash_when_known_and_finished_runs_wait_for_it(tiny_sd15, tmp_path, cache_dir):
+    from engine_fixtures import tiny_request
+
+    from studio.engine.pipeline import Engine
+    from studio.engine.settings import ModelSettings
+
+    copy = tmp_path / "model"
+    shutil.copytree(tiny_sd15.base, copy)
+    expected = model_sha256(copy)
+    mh._memory.clear()
+    hash_cache_path().unlink()
+    engine = Engine(ModelSettings.for_model(str(copy)), hasher=ModelHasher())
+    request = tiny_request(controls=[], steps=1)
+    draft = engine.generate(request, draft=True).models[0]
+    assert draft["sha256"] in (None, expected)  # a draft never waits for the hash
+    done = engine.generate(request).models[0]
+    assert done["sha256"] == expected and done["model_hash"] == expected[:10]
+    assert engine.generate(request, draft=True).models[0]["model_hash"] == expected[:10]  # known now

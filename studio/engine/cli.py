@@ -188,6 +188,7 @@ def _request_for(args: argparse.Namespace) -> Any:
         if settings is None:
             raise RequestError(f"{args.from_png} carries no generation settings to start from.")
         request, notes = request_from_settings(settings)
+        args.png_model_hash = settings.model_hash
         print(f"settings from {args.from_png} ({settings.source})")
         for note in notes:
             print(f"note: {note}")
@@ -236,7 +237,7 @@ def _generate(args: argparse.Namespace) -> int:
     if args.document:
         logged = log_generation_to_document(args.document, request, result=result)
         print(f"logged in {args.document} (revision {logged.revision})")
-    for note in result.notes:
+    for note in [*result.notes, *_model_hash_notes(args, result.models)]:
         print(f"note: {note}")
     if result.cancelled:
         print("cancelled")
@@ -245,6 +246,16 @@ def _generate(args: argparse.Namespace) -> int:
         save_png(image, path, request=request, seed=seed, models=result.models)
         print(f"wrote {path} (seed {seed}, {result.timings['run']:.2f} s, {result.device})")
     return 0
+
+
+def _model_hash_notes(args: argparse.Namespace, models: list[dict[str, Any]]) -> list[str]:
+    """A note when --from-png's PNG names another `Model hash` (A1111 AutoV2) than the base model used now."""
+    wanted = (getattr(args, "png_model_hash", None) or "").strip().lower()
+    used = next((m.get("model_hash") for m in models if m.get("role") == "base"), None)
+    if not wanted or not used or used.startswith(wanted) or wanted.startswith(used):
+        return []
+    return [f"the PNG was made with Model hash {wanted}; this run used {used} (another model, or another "
+            "version of it), so the pixels will differ"]
 
 
 # ------------------------------------------------------------------------------------------------------- models

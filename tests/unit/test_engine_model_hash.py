@@ -230,3 +230,26 @@ def test_drafts_take_the_hash_when_known_and_finished_runs_wait_for_it(tiny_sd15
     done = engine.generate(request).models[0]
     assert done["sha256"] == expected and done["model_hash"] == expected[:10]
     assert engine.generate(request, draft=True).models[0]["model_hash"] == expected[:10]  # known now
+
+
+def test_from_png_notes_when_the_png_names_another_model_hash(tiny_sd15, tiny_single_files, tmp_path, config_home,
+                                                              cache_dir, capsys):
+    from PIL import Image
+
+    from studio.cli import main
+    from engine_fixtures import stripes
+
+    sketch = tmp_path / "sketch.png"
+    Image.fromarray(stripes()).save(sketch)
+    first = tmp_path / "first.png"
+    assert main(["generate", "--model", str(tiny_sd15.base), "--control", f"edge={sketch}", "--prompt", "a cat",
+                 "--seed", "2", "--steps", "1", "--width", "64", "--height", "64", "--out", str(first)]) == 0
+    capsys.readouterr()
+    same = ["generate", "--from-png", str(first), "--model", str(tiny_sd15.base), "--out", str(tmp_path / "a.png")]
+    assert main(same) == 0 and "Model hash" not in capsys.readouterr().out
+    other = ["generate", "--from-png", str(first), "--model", str(tiny_single_files["base"]), "--controlnet",
+             f"edge={tiny_single_files['edge']}", "--out", str(tmp_path / "b.png")]
+    assert main(other) == 0
+    out = capsys.readouterr().out
+    assert f"the PNG was made with Model hash {autov2(model_sha256(tiny_sd15.base))}" in out
+    assert autov2(model_sha256(tiny_single_files["base"])) in out

@@ -55,8 +55,11 @@ class LocatedModel:
 
     def identity(self) -> dict[str, Any]:
         """Plain data naming exactly this model version (for results, metadata and caches)."""
-        return {"role": self.role, "source": self.source, "path": str(self.path), "layout": self.layout,
-                "hub_id": self.hub_id, "fingerprint": self.fingerprint, "size_bytes": self.size_bytes}
+        identity = {"role": self.role, "source": self.source, "path": str(self.path), "layout": self.layout,
+                    "hub_id": self.hub_id, "fingerprint": self.fingerprint, "size_bytes": self.size_bytes}
+        if self.is_union:
+            identity["class"] = "ControlNetUnionModel"
+        return identity
 
 
 def hub_cache_dir() -> Path:
@@ -218,9 +221,10 @@ def read_model_index(index: Path) -> dict[str, Any]:
     except OSError as exc:
         raise ModelError(f"{index} cannot be read ({exc.strerror or exc}).") from exc
     except UntrustedJsonError as exc:
-        raise ModelError(f"{exc} It is not a usable model_index.json.") from None
+        raise ModelError(f"{exc} It is not a usable {index.name}.") from None
     if not isinstance(value, dict) or not isinstance(value.get("_class_name", ""), str):
-        raise ModelError(f"{index} is not a diffusers model index (it needs an object whose \"_class_name\" "
+        what = "model index" if index.name == "model_index.json" else "config"
+        raise ModelError(f"{index} is not a diffusers {what} (it needs an object whose \"_class_name\" "
                          "is text).")
     return value
 

@@ -113,16 +113,29 @@ def load_union(located: Any, *, dtype: Any, allow_pickle: bool, errors: tuple[ty
             return ControlNetUnionModel.from_pretrained(located.path, dtype=dtype, local_files_only=True,
                                                         use_safetensors=None if allow_pickle else True, **sizes)
         import torch
-        from safetensors.torch import load_file
 
         config = _union_config(located, sizes)
         with torch.device("meta"):
             model = ControlNetUnionModel.from_config(config)
-        state = load_file(str(located.path))
-        model.load_state_dict(state, strict=True, assign=True)
+        model.load_state_dict(_tensors(Path(located.path)), strict=True, assign=True)
         return model.to(dtype).eval()
     except errors as exc:
         raise ModelError(f"Cannot load the ControlNet Union model {located.path}: {exc}") from exc
+
+
+def _tensors(path: Path) -> dict[str, Any]:
+    """All tensors of a single union file (pickle files only get here when allowed, see sources.py)."""
+    from studio.engine.sources import PICKLE_SUFFIXES, load_pickle_state_dict
+
+    if path.suffix.lower() in PICKLE_SUFFIXES:
+        return load_pickle_state_dict(path)
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    try:
+        return load_file(str(path))
+    except SafetensorError as exc:
+        raise ModelError(f"{path} is not a readable safetensors file ({exc}).") from None
 
 
 def is_union_pipeline(pipe: Any) -> bool:

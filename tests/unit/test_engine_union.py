@@ -153,3 +153,26 @@ def test_studio_generate_runs_a_union_file_for_two_kinds_and_names_it_in_the_png
     short = hashlib.sha256(union_file.read_bytes()).hexdigest()[:8]
     parameters, _ = read_png_metadata(out)
     assert parameters.count(f"Model: union [{short}]") == 2
+
+
+def test_pickle_union_files_load_only_when_allowed_and_hostile_configs_are_refused(tiny_union, tmp_path):
+    import shutil
+
+    import torch
+    from diffusers import ControlNetUnionModel
+
+    from studio.engine.models import load_controlnet
+
+    pickled = tmp_path / "union.pth"
+    torch.save(load_file(str(tiny_union[1])), pickled)
+    shutil.copytree(tiny_union[0].parent / "union.config", tmp_path / "union.config")
+    with pytest.raises(ModelError, match="Refusing to load"):
+        locate_controlnet("edge", str(pickled), allow_pickle=False, base_family="sdxl")
+    located = locate_controlnet("edge", str(pickled), allow_pickle=True, base_family="sdxl")
+    model = load_controlnet(located, dtype=torch.float32, allow_pickle=True)
+    assert isinstance(model, ControlNetUnionModel) and located.identity()["class"] == "ControlNetUnionModel"
+    hostile = tmp_path / "hostile"
+    shutil.copytree(tiny_union[0], hostile)
+    (hostile / "config.json").write_text('["ControlNetUnionModel"]')
+    with pytest.raises(ModelError, match="is not a diffusers config"):
+        locate_controlnet("edge", str(hostile), allow_pickle=False, base_family="sdxl")

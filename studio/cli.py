@@ -21,6 +21,7 @@ AREAS = (
     "studio.history.cli",     # history
     "studio.assistant.cli",   # assistant
     "studio.png.cli",         # png read
+    "studio.train.cli",       # train lora, train controlnet
 )
 
 

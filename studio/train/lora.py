@@ -97,13 +97,12 @@ class LoraTask:
                                seed=seed)
 
     def lora_layers(self, model: Any) -> dict[str, dict[str, Any]]:
-        from diffusers.utils import convert_state_dict_to_diffusers
         from peft.utils import get_peft_model_state_dict
 
-        layers = {"unet_lora_layers": convert_state_dict_to_diffusers(get_peft_model_state_dict(model.unet))}
+        # PEFT's key spelling (`<module>.lora_A.weight` / `lora_B.weight`), which diffusers' loader reads as is
+        layers = {"unet_lora_layers": get_peft_model_state_dict(model.unet)}
         if model.text_encoder is not None:
-            layers["text_encoder_lora_layers"] = convert_state_dict_to_diffusers(
-                get_peft_model_state_dict(model.text_encoder))
+            layers["text_encoder_lora_layers"] = get_peft_model_state_dict(model.text_encoder)
         return {key: {k: v.detach().float().cpu().contiguous() for k, v in value.items()}
                 for key, value in layers.items()}
 

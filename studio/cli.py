@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 
+from studio.cli_output import quiet_libraries
 from studio.errors import StudioError
 
 # Area modules, in the order their commands appear in `studio --help`.
@@ -21,6 +21,7 @@ AREAS = (
     "studio.history.cli",     # history
     "studio.assistant.cli",   # assistant
     "studio.png.cli",         # png read
+    "studio.scorer.cli",      # scorer
     "studio.train.cli",       # train lora, train controlnet
 )
 
@@ -40,8 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    # transformers warns at import time (e.g. that torchvision is missing); Studio reports its own problems.
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    quiet_libraries()
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)

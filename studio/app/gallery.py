@@ -54,10 +54,18 @@ class GalleryEntry:
                 f"Control {control.kind}: weight {control.weight:g}, steps {control.start:g}–{control.end:g}, "
                 f"{control.mode}"
             )
-        if self.timings:
-            total = sum(self.timings.values())
-            lines.append(f"Time: {total:.1f} s")
+        seconds = self.seconds
+        if seconds is not None:
+            lines.append(f"Time: {seconds:.1f} s")
         return "\n".join(lines)
+
+    @property
+    def seconds(self) -> float | None:
+        """The wall-clock time of the run that made this image: the engine's "total" (load, prepare and run are
+        parts of it, not more time); the sum of the parts only for a record that has no total. None: unknown."""
+        if "total" in self.timings:
+            return float(self.timings["total"])
+        return float(sum(self.timings.values())) if self.timings else None
 
 
 class Gallery:

@@ -13,6 +13,7 @@ import dataclasses
 from studio.app.gallery import GalleryEntry
 from studio.errors import StudioError
 from studio.history import events as ev
+from studio.history.setting_groups import payload_fields
 from studio.history.record import request_from_generation
 from studio.history.store import HistoryStore
 
@@ -61,8 +62,8 @@ def _model_settings(store: HistoryStore) -> list[tuple[int, object]]:
     found = []
     for event in store.events(kinds=[ev.SNAPSHOT, ev.SETTING]):
         payload = event.payload
-        if event.kind == ev.SETTING and payload.get("field") == "model":
-            found.append((event.id, payload.get("value")))
+        if event.kind == ev.SETTING and "model" in payload_fields(payload):
+            found.append((event.id, payload_fields(payload)["model"]))
         elif event.kind == ev.SNAPSHOT and isinstance(payload.get("state"), dict):
             settings = payload["state"].get("settings")
             if isinstance(settings, dict) and "model" in settings:

@@ -12,6 +12,7 @@ import numpy as np
 
 from studio.app.history_images import state_composite
 from studio.history import events as ev
+from studio.history.setting_groups import payload_fields
 from studio.history.reads import Event
 from studio.history.store import HistoryStore
 
@@ -77,7 +78,15 @@ def _short(text: str, limit: int = SUMMARY_CHARS) -> str:
 
 
 def summarize(event: Event) -> str:
-    """One line saying what an event did."""
+    """One line saying what an event did; a change made by Undo or Redo says so first ("Undo: Brush stroke")."""
+    undo = event.payload.get("undo")
+    if isinstance(undo, dict) and undo.get("action") in ("undo", "redo"):
+        step = str(undo.get("step") or "") or _what(event)
+        return _short(f"{undo['action'].capitalize()}: {step}")
+    return _what(event)
+
+
+def _what(event: Event) -> str:
     p, kind = event.payload, event.kind
     if kind == ev.CREATED:
         return "Document created"
@@ -94,7 +103,8 @@ def summarize(event: Event) -> str:
     if kind == ev.REFERENCE:
         return "Reference image set" if p["image"] else "Reference image removed"
     if kind == ev.SETTING:
-        return _short(f"{p['field'].replace('_', ' ').capitalize()}: {p['value']}")
+        return _short(", ".join(f"{name.replace('_', ' ').capitalize()}: {value}"
+                                for name, value in payload_fields(p).items()))
     if kind == ev.GENERATION:
         count = len(p["results"])
         return _short(f"Generation {p['status']}, {count} image{'s' * (count != 1)}: {p['request']['prompt'] or '–'}")
@@ -131,7 +141,7 @@ def load_timeline(store: HistoryStore, *, kinds: tuple[str, ...] | None, text: s
             nearest = revision.thumbnail or nearest
         own = revision.kind in DOCUMENT_KINDS or revision.kind == ev.GENERATION
         thumbnails[revision.id] = (revision.thumbnail if own else None) or nearest
-    hits = {event.revision for event in store.events(text=text)} if text.strip() else None
+    hits = _search(store, text, lineage) if text.strip() else None
     chosen = [r for r in lineage if (kinds is None or r.kind in kinds) and (hits is None or r.id in hits)]
     shown = chosen[:limit]
     events = {e.id: e for e in store.events(since=min((r.time for r in shown), default=None))} if shown else {}
@@ -143,6 +153,30 @@ def load_timeline(store: HistoryStore, *, kinds: tuple[str, ...] | None, text: s
                     current=current.name,
                     head=current.head, rows=rows, matched=len(chosen),
                     thumbnails={hash_: store.image(hash_) for hash_ in wanted})
+
+
+def count_text(shown: int, matched: int) -> str:
+    """The panel's count: "1 revision", "12 revisions", "400 of 1,250 revisions"."""
+    of = f" of {matched:,}" if matched > shown else ""
+    return f"{shown:,}{of} revision{'' if max(shown, matched) == 1 else 's'}"
+
+
+def matches_summary(text: str, event: Event) -> bool:
+    """Whether every word of `text` is in the event's line or kind (case-insensitive): "pose" finds pose edits,
+    "undo" the changes Undo made, "generation failed" the failed runs."""
+    line = f"{event.kind} {summarize(event)}".casefold()
+    return all(word in line for word in text.casefold().split())
+
+
+def _search(store: HistoryStore, text: str, lineage: list) -> set[int]:
+    """Revisions of `lineage` found by `text`: the store's text search (the whole prompt, chat and comment text)
+    and, for every kind of event, its one-line summary."""
+    hits = {event.revision for event in store.events(text=text)}
+    wanted = {revision.id for revision in lineage} - hits
+    if wanted:
+        hits |= {event.revision for event in store.events()
+                 if event.revision in wanted and matches_summary(text, event)}
+    return hits
 
 
 def _fit(image: np.ndarray, side: int) -> np.ndarray:

@@ -12,6 +12,7 @@ import numpy as np
 
 from studio.document.document import Document
 from studio.document.edge_detect import detect_edges
+from studio.document.errors import DocumentError
 from studio.imageio import ImageSource, fit_to_size, load_gray, load_rgb
 
 
@@ -25,9 +26,21 @@ def set_reference_picture(doc: Document, picture: ImageSource | np.ndarray) -> N
     doc.reference.set_image(_rgb(doc, picture))
 
 
-def edges_from_picture(doc: Document, picture: ImageSource | np.ndarray, method: str = "canny", **params) -> None:
-    """Replace the edge layer with `method` ("canny" or "scribble") edges of the picture."""
-    doc.edge.set_edges(detect_edges(_rgb(doc, picture), method, **params), label=f"Edges from picture ({method})")
+EDGE_COMBINE = ("replace", "add")
+
+
+def edges_from_picture(doc: Document, picture: ImageSource | np.ndarray, method: str = "canny", *,
+                       combine: str = "replace", **params) -> None:
+    """`method` ("canny" or "scribble") edges of the picture on the edge layer, as one undo step: `combine`
+    "replace" puts them instead of what is there, "add" keeps what was drawn and adds them (the brighter pixel
+    wins)."""
+    if combine not in EDGE_COMBINE:
+        raise DocumentError(f"Unknown way to combine edges {combine!r}; use one of: {', '.join(EDGE_COMBINE)}.")
+    edges = detect_edges(_rgb(doc, picture), method, **params)
+    if combine == "add":
+        edges = np.maximum(doc.edge.data, edges)
+    label = f"Add edges from picture ({method})" if combine == "add" else f"Edges from picture ({method})"
+    doc.edge.set_edges(edges, label=label)
 
 
 def import_depth_picture(doc: Document, picture: ImageSource | np.ndarray, *, invert: bool = False) -> None:

@@ -10,6 +10,7 @@
                     mode=M,resize=R] ... --prompt TEXT | --from-png PNG [--negative TEXT] [--steps N] [--guidance X] [--seed N]
                     [--width W --height H] [--scheduler NAME] [--batch N] [--init IMAGE --strength S]
                     [--mask MASK.png [--mask-blur PX] [--only-masked --padding PX]]
+                    [--hires SCALE [--hires-strength S] [--hires-steps N] [--hires-upscaler lanczos|latent]]
                     [--lora FILE[:WEIGHT] ...] [--lora-dir DIR] [--accel auto|off] --out FILE.png
                     [--document DOC.studio]
     studio accel show|clear-cache          (see accel_cli.py)
@@ -115,6 +116,14 @@ def _register_generate(subparsers: Any) -> None:
     p.add_argument("--only-masked", action="store_true", help="inpaint the masked area (plus --padding) at the "
                                                               "full --width/--height and paste it into --init")
     p.add_argument("--padding", type=int, help="pixels around the mask for --only-masked (default 32)")
+    p.add_argument("--hires", type=float, metavar="SCALE", help="hires fix: upscale the result by SCALE (e.g. 2) "
+                   "and refine it with the same prompt and ControlNets (text-to-image only)")
+    p.add_argument("--hires-strength", type=float, metavar="S", help="how much the hires pass repaints "
+                   "(0..1, default 0.5)")
+    p.add_argument("--hires-steps", type=int, metavar="N", help="steps of the hires pass before the strength "
+                   "(default: --steps)")
+    p.add_argument("--hires-upscaler", choices=("lanczos", "latent"),
+                   help="lanczos: upscale the picture (default); latent: upscale the latents (one decode less)")
     p.add_argument("--device", choices=("auto", "cuda", "cpu"))
     p.add_argument("--dtype", choices=("auto", "fp16", "bf16", "fp32"))
     p.add_argument("--allow-pickle", action="store_true", help="allow pickle checkpoints (.ckpt .pt .pth .bin)")
@@ -158,7 +167,8 @@ def _output_paths(out: str, count: int) -> list[Path]:
 
 _FLAG_FIELDS = {"prompt": "prompt", "negative": "negative_prompt", "width": "width", "height": "height",
                 "steps": "steps", "guidance": "guidance_scale", "seed": "seed", "scheduler": "scheduler",
-                "batch": "batch_size", "strength": "strength"}
+                "batch": "batch_size", "strength": "strength", "hires": "hires_scale",
+                "hires_strength": "hires_strength", "hires_steps": "hires_steps", "hires_upscaler": "hires_upscaler"}
 
 
 def _request_for(args: argparse.Namespace) -> Any:
@@ -202,8 +212,7 @@ def _request_for(args: argparse.Namespace) -> Any:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
+    from studio.cli_output import step_progress
     from studio.engine.metadata import save_png
     from studio.history.record import log_generation_to_document
 
@@ -216,13 +225,8 @@ def _generate(args: argparse.Namespace) -> int:
     try:
         print("loading models...", flush=True)
         engine.prepare(request)
-        # disable=None: no bar when stdout is not a terminal (a log file gets no carriage-return lines)
-        with tqdm(total=request.steps, desc="generating", unit="step", leave=False, disable=None) as bar:
-            def on_progress(progress: Any) -> None:
-                bar.total = progress.total
-                bar.update(progress.step - bar.n)
-
-            result = engine.generate(request, on_progress=on_progress)
+        with step_progress(request.steps, "generating") as update:
+            result = engine.generate(request, on_progress=lambda progress: update(progress.step, progress.total))
     except StudioError as exc:
         if args.document:
             log_generation_to_document(args.document, request, error=exc)

@@ -57,6 +57,13 @@ def a1111_parameters(request: GenerationRequest, *, seed: int, models: list[dict
         fields += [f"Model hash: {base['fingerprint'][:10]}", f"Model: {_model_name(base)}"]
     if request.is_refine:
         fields.append(f"Denoising strength: {request.strength:g}")
+    if request.hires_scale > 1.0:
+        from studio.engine.hires import UPSCALER_LABELS
+
+        fields += [f"Denoising strength: {request.hires_strength:g}", f"Hires upscale: {request.hires_scale:g}"]
+        if request.hires_steps:  # A1111 leaves it out when the hires pass takes the first pass's steps
+            fields.append(f"Hires steps: {request.hires_steps}")
+        fields.append(f"Hires upscaler: {UPSCALER_LABELS[request.hires_upscaler]}")
     if request.is_inpaint:
         fields.append(f"Mask blur: {request.mask_blur}")
         if request.inpaint_only_masked:

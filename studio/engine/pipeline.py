@@ -32,9 +32,10 @@ from studio.engine.control_images import fit_image
 from studio.engine.control_modes import install_guess_mode_hooks, install_mode_hooks, remove_hooks
 from studio.engine.device import DeviceChoice, choose_device
 from studio.engine.errors import DeviceOutOfMemoryError, GenerationError, ModelError
+from studio.engine.hires import second_pass_request, tiled_decode, upscale_latents
 from studio.engine.inpaint import plan_inpaint
 from studio.engine.lora import resolve_request_loras
-from studio.engine.preview import latents_to_preview
+from studio.engine.preview import latents_to_preview, wants_preview
 from studio.engine.prompt_weights import parse_weighted, prompt_embeddings
 from studio.engine.request import GenerationRequest
 from studio.engine.run_plan import RunPlan
@@ -179,8 +180,14 @@ class Engine:
         else:
             plan = self._plan(pipe, request, draft=draft)
             result.notes.extend(plan.notes)
+            hires = request.hires_scale > 1.0
+            if hires and request.hires_upscaler == "latent":
+                kwargs["output_type"] = "latent"
             result.images, result.cancelled = self._run(pipe, request, kwargs, family=family, plan=plan,
                                                         on_progress=on_progress, cancel=cancel)
+            if hires and not result.cancelled:
+                result.images, result.cancelled = self._hires_pass(request, result.images, seeds,
+                                                                   on_progress=on_progress, cancel=cancel)
         done = time.perf_counter()
         result.timings = {"load": loaded - started, "prepare": prepared - loaded, "run": done - prepared,
                           "total": done - started}
@@ -236,6 +243,37 @@ class Engine:
                 kwargs["image"] = maps[0] if len(maps) == 1 else maps
         return kwargs
 
+    def _hires_pass(self, request: GenerationRequest, first: list[Any], seeds: list[int], *,
+                    on_progress: ProgressCallback | None, cancel: CancelToken | None) -> tuple[list[Any], bool]:
+        """The hires-fix second pass of every image (see hires.py); progress continues the first pass's count."""
+        latent = request.hires_upscaler == "latent"
+        images: list[Any] = []
+        first_steps = max(1, int(request.steps))
+        for index, (output, seed) in enumerate(zip(first, seeds)):
+            second = second_pass_request(request, seed=seed, image=None if latent else output)
+            try:
+                pipe, family, _, prompt = self._prepare(second)
+            except _oom_errors() as exc:
+                raise self._out_of_memory(second, exc) from exc
+            kwargs = self._call_arguments(pipe, second, [seed], prompt=prompt, family=family)
+            if latent:
+                kwargs["image"] = upscale_latents(output, second.width, second.height).to(pipe.unet.device,
+                                                                                          pipe.unet.dtype)
+
+            def shifted(progress: Progress, index: int = index) -> None:
+                if on_progress is not None:
+                    total = first_steps + progress.total * len(first)
+                    on_progress(Progress(step=first_steps + index * progress.total + progress.step, total=total,
+                                         elapsed_s=progress.elapsed_s, preview=progress.preview))
+
+            with tiled_decode(pipe, second.width, second.height):
+                done, cancelled = self._run(pipe, second, kwargs, family=family, plan=self._plan(pipe, second,
+                                            draft=False), on_progress=shifted, cancel=cancel)
+            if cancelled:
+                return [], True
+            images.extend(done)
+        return images, False
+
     def _plan(self, pipe: Any, request: GenerationRequest, *, draft: bool) -> RunPlan:
         """The optimizer's plan for this run, or a plan that changes nothing."""
         plan_run = getattr(self.optimize, "plan_run", None)
@@ -252,8 +290,8 @@ class Engine:
         def on_step_end(pipeline: Any, step: int, _timestep: Any, tensors: dict[str, Any]) -> dict[str, Any]:
             if on_progress is not None:
                 total = pipeline.num_timesteps
-                wants_preview = self.preview_every > 0 and (step + 1) % self.preview_every == 0 and step + 1 < total
-                preview = make_preview(tensors["latents"], family=family) if wants_preview else None
+                show = wants_preview(step + 1, total, self.preview_every)
+                preview = make_preview(tensors["latents"], family=family) if show else None
                 on_progress(Progress(step=step + 1, total=total, elapsed_s=time.perf_counter() - start,
                                      preview=preview))
             if cancel is not None and cancel.cancelled:

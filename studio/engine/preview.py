@@ -30,3 +30,13 @@ def latents_to_preview(latents: Any, *, family: str) -> Image.Image:
         rgb = rgb + torch.tensor(SDXL_BIAS)
     pixels = ((rgb + 1.0) * 127.5).clamp(0, 255).to(torch.uint8).numpy()
     return Image.fromarray(pixels, mode="RGB")
+
+
+def wants_preview(step: int, total: int, every: int) -> bool:
+    """Whether finished step `step` (1-based) of `total` gets a preview: the first step always, so a preview
+    shows from the start, then every `every` steps, more often on short runs (at least 4 per run); never the last
+    step, whose image follows at once. `every` 0 turns previews off."""
+    if every <= 0 or step >= total:
+        return False
+    every = max(1, min(every, total // 4))
+    return step == 1 or step % every == 0

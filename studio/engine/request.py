@@ -169,6 +169,7 @@ class GenerationRequest:
     `mask` (HxWx3 uint8, white = repaint) with `init_image` makes it an inpaint (see inpaint.py): `mask_blur`
     feathers the paste-back edge (pixels, inside the mask), `inpaint_only_masked` repaints the mask's area (grown
     by `inpaint_padding` pixels) at the full output size and pastes it into the picture at its own size.
+    `hires_scale` > 1 adds the hires-fix second pass (see hires.py); the result is then that much larger.
     """
 
     prompt: str
@@ -188,6 +189,10 @@ class GenerationRequest:
     mask_blur: int = 4
     inpaint_only_masked: bool = False
     inpaint_padding: int = 32
+    hires_scale: float = 1.0
+    hires_strength: float = 0.5
+    hires_steps: int = 0
+    hires_upscaler: str = "lanczos"
 
     def validate(self) -> None:
         """Raise `RequestError` with one clear sentence for the first bad value."""
@@ -232,6 +237,17 @@ class GenerationRequest:
         _check_range(self.inpaint_padding, 0, MAX_SIZE, what="The inpaint padding", integer=True)
         if not isinstance(self.inpaint_only_masked, bool):
             raise RequestError("inpaint_only_masked must be true or false.")
+        from studio.engine.hires import MAX_HIRES_SCALE, UPSCALERS
+
+        _check_range(self.hires_scale, 1.0, MAX_HIRES_SCALE, what="The hires scale")
+        if self.hires_scale > 1.0:
+            if self.init_image is not None:
+                raise RequestError("Hires fix is for text-to-image runs; refine or inpaint at the size you want.")
+            _check_range(self.hires_strength, 0.01, 1.0, what="The hires strength")
+            _check_range(self.hires_steps, 0, MAX_STEPS, what="The hires steps", integer=True)
+            _check_choice(self.hires_upscaler, UPSCALERS, what="The hires upscaler")
+            if self.hires_strength * (self.hires_steps or self.steps) < 1:
+                raise RequestError("The hires strength and steps leave no step to run; raise either.")
         if self.init_image is not None:
             _check_image(self.init_image, what="The image to refine")
             _check_range(self.strength, 0.0, 1.0, what="The refine strength")
@@ -260,6 +276,7 @@ class GenerationRequest:
             data[f.name] = getattr(self, f.name)
         data["guidance_scale"] = float(self.guidance_scale)
         data["strength"] = float(self.strength)
+        data["hires_scale"], data["hires_strength"] = float(self.hires_scale), float(self.hires_strength)
         data["seed"] = None if self.seed is None else int(self.seed)
         data["controls"] = [c.to_dict(include_images=include_images) for c in self.controls]
         data["loras"] = [{"path": lora.path, "weight": float(lora.weight)} for lora in self.loras]
@@ -291,7 +308,10 @@ class GenerationRequest:
             values["init_image"] = image_from_base64_png(values["init_image"], what="The image to refine")
         if values.get("mask") is not None:
             values["mask"] = image_from_base64_png(values["mask"], what="The mask")
-        for name in ("mask_blur", "inpaint_padding"):
+        for name in ("hires_scale", "hires_strength"):
+            if name in values and not _is_number(values[name]):
+                raise RequestError(f"The request's {name} must be a number, got {values[name]!r}.")
+        for name in ("mask_blur", "inpaint_padding", "hires_steps"):
             if name in values and not _is_int(values[name]):
                 raise RequestError(f"The request's {name} must be a whole number, got {values[name]!r}.")
         for name in ("width", "height", "steps", "batch_size"):
@@ -339,7 +359,7 @@ def _take_fields(cls: type, data: Any, *, what: str, required: tuple[str, ...]) 
     missing = [name for name in required if name not in data]
     if missing:
         raise RequestError(f"{what} lacks the field(s): {', '.join(missing)}.")
-    for name in ("prompt", "negative_prompt", "kind", "mode", "resize_mode", "scheduler"):
+    for name in ("prompt", "negative_prompt", "kind", "mode", "resize_mode", "scheduler", "hires_upscaler"):
         if name in data and not isinstance(data[name], str):
             raise RequestError(f"{what} field {name} must be text, got {data[name]!r}.")
     return dict(data)

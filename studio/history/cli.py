@@ -7,6 +7,7 @@ import json
 import sys
 from datetime import datetime
 from typing import Any
+from studio.history.setting_groups import payload_fields
 
 
 def _summary(kind: str, payload: dict[str, Any]) -> str:
@@ -14,7 +15,8 @@ def _summary(kind: str, payload: dict[str, Any]) -> str:
     if kind == "stroke":
         return f"{payload['tool']} on {payload['layer']} at {payload['bbox']}"
     if kind == "setting":
-        return f"{payload['field']} = {json.dumps(payload['value'], ensure_ascii=False)[:60]}"
+        return ", ".join(f"{name} = {json.dumps(value, ensure_ascii=False)[:60]}"
+                         for name, value in payload_fields(payload).items())
     if kind == "generation":
         prompt = payload["request"].get("prompt", "")[:50]
         return f"{payload['status']}: {prompt!r} seed {payload['seed']}, {len(payload['results'])} result(s)"

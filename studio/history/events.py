@@ -11,8 +11,9 @@ Every event is plain JSON plus the blobs it names by hash. Kinds and payloads:
 - `layer` {layer, changes}: layer properties (visible, opacity, locked, ...); `kind` in changes creates the
   layer, `removed: true` deletes it, `index` moves it in the stack.
 - `reference` {layer, image}: a reference image set (PNG blob) or cleared (null).
-- `setting` {field, value}: prompt, negative prompt or any generation setting. Edits of the same field that
-  follow each other within the store's coalescing window merge into one event.
+- `setting` {field, value[, fields]}: prompt, negative prompt or any generation setting. Edits of the same field
+  that follow each other within the store's coalescing window merge into one event; consecutive grouped edits
+  of several fields are one event whose `fields` holds them all (`studio.history.setting_groups`).
 - `generation` {request, results, models, seed, timings, status, error}: the full GenerationRequest JSON whose
   control and init images are blob hashes, the result images (hashes), model identities and file hashes, the seed
   used, timings in seconds, status ok | cancelled | failed and the error text.
@@ -31,6 +32,7 @@ Every event is plain JSON plus the blobs it names by hash. Kinds and payloads:
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -38,6 +40,7 @@ import numpy as np
 
 from studio.history.blobs import Blob, is_blob_hash, make_thumbnail
 from studio.history.errors import HistoryError
+from studio.history.setting_groups import payload_fields
 
 # The document's own size limits (studio.document.document.MAX_SIDE / MAX_PIXELS; a test keeps them equal):
 # a snapshot beyond them, from an archive or anywhere, is refused before any canvas is allocated.
@@ -75,6 +78,7 @@ class NewEvent:
     payload: dict[str, Any]
     blobs: tuple[Blob, ...] = ()
     thumbnail: Blob | None = field(default=None, repr=False)
+    group: bool = False  # a setting edit that may join the previous grouped one (`studio.history.setting_groups`)
 
 
 @dataclass(frozen=True)
@@ -236,6 +240,9 @@ def validate_payload(kind: str, payload: Any) -> None:
             _fail(kind, "'field' is empty")
         if "value" not in payload:
             _fail(kind, "'value' is missing")
+        if "fields" in payload and not (isinstance(payload["fields"], dict) and payload["fields"]
+                                        and all(isinstance(name, str) and name for name in payload["fields"])):
+            _fail(kind, "'fields' must map field names to values")
     elif kind == GENERATION:
         _validate_generation(kind, payload)
     elif kind == FEEDBACK:
@@ -278,8 +285,10 @@ def blob_refs(kind: str, payload: Mapping[str, Any]) -> list[str]:
 
 def search_text(kind: str, payload: Mapping[str, Any]) -> str | None:
     """Text that text search finds this event by (prompts, chat turns, feedback comments), or None."""
-    if kind == SETTING and payload["field"] in TEXT_SETTINGS and isinstance(payload["value"], str):
-        return payload["value"]
+    if kind == SETTING:
+        texts = [value for name, value in payload_fields(payload).items()
+                 if name in TEXT_SETTINGS and isinstance(value, str)]
+        return "\n".join(texts) if texts else None
     if kind == GENERATION:
         request = payload["request"]
         return "\n".join(filter(None, [request["prompt"], request.get("negative_prompt") or ""]))
@@ -355,9 +364,10 @@ def reference_event(layer: str, image: np.ndarray | None) -> NewEvent:
     return _event(REFERENCE, {"layer": layer, "image": blob.hash if blob else None}, [blob] if blob else [])
 
 
-def setting_event(field_name: str, value: Any) -> NewEvent:
-    """A prompt or setting change (coalesced with the previous edit of the same field while typing)."""
-    return _event(SETTING, {"field": field_name, "value": value})
+def setting_event(field_name: str, value: Any, *, group: bool = False) -> NewEvent:
+    """A prompt or setting change (coalesced with the previous edit of the same field while typing; with `group`,
+    consecutive edits of any grouped fields become one revision)."""
+    return dataclasses.replace(_event(SETTING, {"field": field_name, "value": value}), group=group)
 
 
 def feedback_event(generation: int, *, verdict: str | None = None, rating: int | None = None,

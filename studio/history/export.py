@@ -14,6 +14,7 @@ import sqlite3
 import time
 import zipfile
 from dataclasses import dataclass
+from typing import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -29,6 +30,9 @@ from studio.history.reads import Event, blob_media, list_branches, list_events, 
 from studio.history.rows import get_meta
 from studio.history.schema import SCHEMA_VERSION
 from studio.history.store import HistoryStore
+
+
+Progress = Callable[[int, int], None]  # (done, total)
 
 
 @dataclass(frozen=True)
@@ -50,8 +54,10 @@ def _event_line(event: Event, thumbnail: str | None) -> str:
     return json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def _write_archive(conn: sqlite3.Connection, target: Path) -> tuple[int, int, int, int]:
-    """Write the archive of the history behind `conn`; returns (events, blobs, generations, result images)."""
+def _write_archive(conn: sqlite3.Connection, target: Path,
+                   progress: Progress | None = None) -> tuple[int, int, int, int]:
+    """Write the archive of the history behind `conn`; returns (events, blobs, generations, result images).
+    `progress(done, total)` follows the blobs written (the bulk of the work), then the tables."""
     events = list_events(conn)
     thumbnails = dict(conn.execute("SELECT id, thumbnail FROM revisions"))
     branches = list_branches(conn)
@@ -62,11 +68,16 @@ def _write_archive(conn: sqlite3.Connection, target: Path) -> tuple[int, int, in
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
         lines = [_event_line(event, thumbnails.get(event.revision)) for event in events]
         archive.writestr(EVENTS, "\n".join(lines) + "\n")
-        for hash_ in sorted(hashes):
+        total = len(hashes) + 1  # the per-image tables count as one last step
+        for done, hash_ in enumerate(sorted(hashes)):
+            if progress is not None:
+                progress(done, total)
             media = blob_media(conn, hash_)
             compression = zipfile.ZIP_STORED if media == PNG else zipfile.ZIP_DEFLATED
             archive.writestr(blob_path(hash_, media), read_blob(conn, hash_), compress_type=compression)
         images = write_data_tables(conn, archive)
+        if progress is not None:
+            progress(total, total)
         manifest = {
             "format": FORMAT, "format_version": FORMAT_VERSION, "schema_version": SCHEMA_VERSION,
             "studio_version": studio.__version__,
@@ -83,8 +94,10 @@ def _write_archive(conn: sqlite3.Connection, target: Path) -> tuple[int, int, in
     return len(events), len(hashes), len(generations), images
 
 
-def export_history(document: str | os.PathLike, out: str | os.PathLike) -> ExportSummary:
-    """Write the history of `document` to the zip archive `out` (replaced if it exists)."""
+def export_history(document: str | os.PathLike, out: str | os.PathLike, *,
+                   progress: Progress | None = None) -> ExportSummary:
+    """Write the history of `document` to the zip archive `out` (replaced if it exists); `progress(done, total)`
+    is called as the archive is written (any thread: the caller's)."""
     started = time.perf_counter()
     out = Path(out)
     if not out.parent.is_dir():
@@ -93,7 +106,7 @@ def export_history(document: str | os.PathLike, out: str | os.PathLike) -> Expor
     temp = temp_path(out)
     try:
         with HistoryStore.open(document, readonly=True) as store, store.read_transaction() as conn:
-            counts = _write_archive(conn, temp)
+            counts = _write_archive(conn, temp, progress)
         replace(temp, out)
         fold_wal(Path(document))  # an export is a natural pause: fold what the window wrote meanwhile
     finally:

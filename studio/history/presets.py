@@ -21,7 +21,7 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from studio.history.card import dataset_card
 from studio.history.dataset import IMAGE, hf_schema, image_cell, write_table
@@ -62,23 +62,38 @@ def liked(image: ResultImage, min_rating: int = DEFAULT_MIN_RATING) -> bool:
 class _Reader:
     """Opens the documents one at a time and counts what was read."""
 
-    def __init__(self, documents: Iterable[str | os.PathLike]) -> None:
+    def __init__(self, documents: Iterable[str | os.PathLike],
+                 progress: Callable[[int, int], None] | None = None) -> None:
         self.documents = [Path(d) for d in documents]
         if not self.documents:
             raise HistoryError("Name at least one document to export.")
         self.images = 0
+        self.progress = progress  # (documents done, documents); with one document: (images done, images)
 
     def each(self) -> Iterator[tuple[Path, Any, list[ResultImage]]]:
-        for document in self.documents:
+        for index, document in enumerate(self.documents):
             with HistoryStore.open(document, readonly=True) as store, store.read_transaction() as conn:
                 images = result_images(conn)
                 self.images += len(images)
                 yield document, conn, images
+            self.tick(index + 1, len(self.documents))
+
+    def tick(self, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(done, total)
+
+    def per_image(self, images: list[ResultImage]) -> Iterator[tuple[int, ResultImage]]:
+        """`images` with progress by image when there is one document only (else by document)."""
+        single = len(self.documents) == 1
+        for done, image in enumerate(images):
+            if single:
+                self.tick(done, len(images) + 1)
+            yield done, image
 
 
 def _controlnet_rows(reader: _Reader, kind: str, min_rating: int) -> Iterator[dict[str, Any]]:
     for _, conn, images in reader.each():
-        for image in images:
+        for _, image in reader.per_image(images):
             control = image.control(kind)
             if control is None or not control.get("image") or not liked(image, min_rating):
                 continue
@@ -99,8 +114,10 @@ def _preference_rows(reader: _Reader) -> Iterator[dict[str, Any]]:
 
 
 def export_preset(documents: Iterable[str | os.PathLike], out: str | os.PathLike, *, format: str,
-                  kind: str | None = None, min_rating: int | None = None) -> PresetSummary:
-    """Write the training set `format` of `documents` into the new folder `out`."""
+                  kind: str | None = None, min_rating: int | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> PresetSummary:
+    """Write the training set `format` of `documents` into the new folder `out`; `progress(done, total)` is
+    called as documents (one document: its images) are read."""
     out = Path(out)
     if format not in FORMATS:
         raise HistoryError(f"Unknown export format {format!r}; use one of: {', '.join(FORMATS)}.")
@@ -115,7 +132,7 @@ def export_preset(documents: Iterable[str | os.PathLike], out: str | os.PathLike
         raise HistoryError(f"{out} already exists and is not an empty folder; choose a new one.")
     if not out.parent.is_dir():
         raise HistoryError(f"The folder {out.parent} does not exist.")
-    reader = _Reader(documents)
+    reader = _Reader(documents, progress)
     temp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     shutil.rmtree(temp, ignore_errors=True)
     try:

@@ -14,6 +14,8 @@ requests/results (studio.engine). The store itself only knows plain payloads and
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import os
 from concurrent.futures import Future
@@ -62,9 +64,17 @@ class CapturedChange:
     origin: tuple[int, int] = (0, 0)  # top-left corner of `data` for raster patches
     canvas: tuple[int, int] = (0, 0)  # document width, height
     data: Any = None
+    undo: dict[str, str] | None = None  # {"action": "undo" | "redo", "step": label}: what made the change
 
     def to_event(self) -> ev.NewEvent:
-        """The history event (encodes the patch, image or pose; milliseconds, so any thread but the GUI's)."""
+        """The history event (encodes the patch, image or pose; milliseconds, so any thread but the GUI's).
+        A change made by Undo or Redo says so in the payload's `undo` ({"action", "step"})."""
+        event = self._event()
+        if self.undo is None:
+            return event
+        return dataclasses.replace(event, payload={**event.payload, "undo": dict(self.undo)})
+
+    def _event(self) -> ev.NewEvent:
         from studio.document.events import PIXELS, POSE, PROPERTY
         from studio.document.openpose_json import dumps_openpose
 

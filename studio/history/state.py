@@ -21,6 +21,7 @@ import numpy as np
 from studio.history import events as ev
 from studio.history.blobs import JSON, PNG
 from studio.history.errors import HistoryError
+from studio.history.setting_groups import payload_fields
 
 STROKE_KINDS = ("edge", "depth")  # layer kinds that take strokes
 
@@ -182,7 +183,7 @@ def apply_event(state: DocumentState, *, revision: int, kind: str, payload: dict
     elif kind == ev.LAYER:
         _apply_layer(state, payload)
     elif kind == ev.SETTING:
-        state.settings[payload["field"]] = copy.deepcopy(payload["value"])
+        state.settings.update(copy.deepcopy(payload_fields(payload)))
     # created, generation, feedback, chat, restore and branch leave the document as it was: restore and branch
     # revisions have the restored revision as parent, so their state is already the parent's.
     state.revision = revision

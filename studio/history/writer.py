@@ -38,6 +38,7 @@ from studio.history.rows import (
     update_event,
 )
 from studio.history.schema import CHECKPOINT_INTERVAL, connect
+from studio.history.setting_groups import GROUP_WINDOW, merged_payload
 from studio.history.state import DocumentState, apply_event
 
 MAX_BATCH = 512  # jobs per transaction
@@ -103,12 +104,14 @@ class _Head:
 
 @dataclass
 class _Tail:
-    """The newest event when it is a setting edit that a following edit of the same field may merge into."""
+    """The newest event when it is a setting edit that a following edit of the same field may merge into
+    (`payload` set: a grouped edit, which any following grouped edit may join)."""
 
     event: int
     revision: int
     field: str
     updated: float
+    payload: dict[str, Any] | None = None
 
 
 _STOP = object()
@@ -319,14 +322,20 @@ class Writer:
         event, conn = job.event, self._conn
         head = self._current_head()
         tail = self._tail
-        if (event.kind == ev.SETTING and tail is not None and tail.revision == head.revision
-                and head.distance > 0 and tail.field == event.payload["field"]
-                and job.time - tail.updated <= self._window):
+        on_tail = (event.kind == ev.SETTING and tail is not None and tail.revision == head.revision
+                   and head.distance > 0)
+        typing = (on_tail and tail.payload is None and not event.group and tail.field == event.payload["field"]
+                  and job.time - tail.updated <= self._window)
+        grouped = on_tail and tail.payload is not None and event.group and job.time - tail.updated <= GROUP_WINDOW
+        if typing or grouped:
+            payload = merged_payload(tail.payload, event.payload) if grouped else event.payload
             apply_event(head.state, revision=head.revision, kind=event.kind, payload=event.payload,
                         blobs=DbBlobSource(conn))
-            update_event(conn, event=tail.event, updated=job.time, payload=job.text,
-                         text=ev.search_text(event.kind, event.payload))
+            update_event(conn, event=tail.event, updated=job.time,
+                         payload=payload_text(payload) if grouped else job.text,
+                         text=ev.search_text(event.kind, payload))
             tail.updated = job.time
+            tail.payload = payload if grouped else None
             return Appended(tail.event, tail.revision, coalesced=True)
         source = DbBlobSource(conn, {blob.hash: blob for blob in event.blobs})
         for hash_ in ev.blob_refs(event.kind, event.payload):
@@ -346,7 +355,8 @@ class Writer:
         head.revision = head.state.revision = revision
         head.distance += 1
         is_setting = event.kind == ev.SETTING
-        self._tail = _Tail(event_id, revision, event.payload["field"], job.time) if is_setting else None
+        self._tail = _Tail(event_id, revision, event.payload["field"], job.time,
+                           dict(event.payload) if event.group else None) if is_setting else None
         self._checkpoint_if_due(head)
         return Appended(event_id, revision)
 

@@ -43,7 +43,8 @@ class PngSettings:
     """Generation settings of one image. `source`: "studio" or the tool sd-parsers names (e.g. "AUTOMATIC1111").
 
     `sampler` is the tool's own name; `scheduler` the studio's equivalent, or None. `request` is the studio's
-    exact request (studio PNGs only). `loras`: [{"name", "weight"}]; `controlnets`: one dict per unit."""
+    exact request (studio PNGs only). `loras`: [{"name", "weight"}]; `controlnets`: one dict per unit.
+    `hires`: the hires fix, {"scale", "strength", "steps", "upscaler"} (the tool's upscaler name), or None."""
 
     source: str
     prompt: str = ""
@@ -58,6 +59,7 @@ class PngSettings:
     model: str | None = None
     model_hash: str | None = None
     strength: float | None = None
+    hires: dict[str, Any] | None = None
     loras: list[dict[str, Any]] = field(default_factory=list)
     controlnets: list[dict[str, Any]] = field(default_factory=list)
     request: Any = None
@@ -166,6 +168,15 @@ def _size(text: Any) -> tuple[int | None, int | None]:
     return None, None
 
 
+def _hires(fields: dict[str, str]) -> dict[str, Any] | None:
+    """A1111's hires fix fields ("Hires upscale", "Hires steps", "Hires upscaler", "Denoising strength")."""
+    scale = _float(fields.get("Hires upscale"))
+    if scale is None:
+        return None
+    return {"scale": scale, "strength": _float(fields.get("Denoising strength")),
+            "steps": _int(fields.get("Hires steps")), "upscaler": fields.get("Hires upscaler")}
+
+
 def _studio(text: dict[str, str], path: Path) -> PngSettings | None:
     from studio.engine.errors import RequestError
     from studio.engine.metadata import REQUEST_KEY
@@ -186,6 +197,7 @@ def _studio(text: dict[str, str], path: Path) -> PngSettings | None:
         steps=request.steps, guidance=float(request.guidance_scale), sampler=scheduler_label(request.scheduler),
         scheduler=request.scheduler, width=request.width, height=request.height, model=fields.get("Model"),
         model_hash=fields.get("Model hash"), strength=float(request.strength) if request.is_refine else None,
+        hires=_hires(fields) if request.hires_scale > 1.0 else None,
         loras=[{"name": lora.name, "weight": float(lora.weight), "path": lora.path} for lora in request.loras]
         + _loras_of(request.prompt),
         controlnets=[{"module": c.kind, "weight": float(c.weight), "guidance_start": float(c.start),
@@ -230,7 +242,8 @@ def _other(image: Any, path: Path) -> PngSettings | None:
     if source == "AUTOMATIC1111" and isinstance(raw, str) and raw.strip():
         fields = a1111_fields(raw.strip().splitlines()[-1])
         settings.controlnets = [_controlnet_unit(v) for k, v in sorted(fields.items()) if re.fullmatch(r"ControlNet \d+", k)]
-        if settings.strength is None:
+        settings.hires = _hires(fields)
+        if settings.strength is None and settings.hires is None:
             settings.strength = _float(fields.get("Denoising strength"))
         if "Lora hashes" in fields:
             hashes = dict(item.split(":", 1) for item in fields["Lora hashes"].split(",") if ":" in item)

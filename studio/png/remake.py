@@ -22,6 +22,26 @@ def _side(value: int | None, default: int, name: str, notes: list[str]) -> int:
     return side
 
 
+def _hires_values(hires: dict, notes: list[str]) -> dict:
+    """Request fields for another tool's hires fix: its scale, strength and steps; latent upscalers become
+    "latent", Lanczos "lanczos", and any other (e.g. an ESRGAN model) Lanczos with a note."""
+    from studio.engine.hires import MAX_HIRES_SCALE
+
+    scale = min(MAX_HIRES_SCALE, float(hires["scale"]))
+    if scale <= 1.0:
+        return {}
+    name = str(hires.get("upscaler") or "Latent")
+    upscaler = "latent" if name.lower().startswith("latent") else "lanczos"
+    if upscaler == "lanczos" and name.lower() != "lanczos":
+        notes.append(f"The hires upscaler {name!r} is not available here; Lanczos is used.")
+    values: dict = {"hires_scale": scale, "hires_upscaler": upscaler}
+    if hires.get("strength") is not None:
+        values["hires_strength"] = min(1.0, max(0.01, float(hires["strength"])))
+    if hires.get("steps"):
+        values["hires_steps"] = int(hires["steps"])
+    return values
+
+
 def request_from_settings(settings: PngSettings) -> tuple[GenerationRequest, list[str]]:
     """The request to remake the image, and notes on what differs from the original run."""
     notes = list(settings.notes)
@@ -43,6 +63,8 @@ def request_from_settings(settings: PngSettings) -> tuple[GenerationRequest, lis
     if settings.controlnets:
         notes.append(f"The image used {len(settings.controlnets)} ControlNet unit(s); their control maps are not in "
                      "the PNG, so give them with --control.")
+    if settings.hires is not None:
+        values.update(_hires_values(settings.hires, notes))
     if settings.model:
         notes.append(f"It was made with the model {settings.model!r}; the model given here is used.")
     return GenerationRequest(**values), notes

@@ -106,4 +106,9 @@ class Scorer:
         """P(keep) per image (PIL images, RGB arrays or PNG bytes) with its prompt."""
         if len(images) != len(prompts):
             raise ScorerError(f"{len(images)} images but {len(prompts)} prompts.")
-        return 1.0 / (1.0 + np.exp(-self.scores(self.encoder.embed(images, prompts))))
+        return keep_probabilities(self.scores(self.encoder.embed(images, prompts)))
+
+
+def keep_probabilities(scores: np.ndarray) -> np.ndarray:
+    """The head's scores as keep probabilities (the logistic function)."""
+    return 1.0 / (1.0 + np.exp(-np.asarray(scores, np.float64)))

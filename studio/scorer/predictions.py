@@ -32,7 +32,7 @@ class Prediction:
     document: str
     generation: int
     result: int
-    image: str  # sha256 of the result's PNG
+    image: str  # sha256 of the result's PNG; "" when the window predicted it (then document, generation, result)
     probability: float
 
 
@@ -81,10 +81,14 @@ def predictions_for(scorer: str, document: str | os.PathLike, images: Iterable[t
 def agreement(document: str | os.PathLike, log: PredictionLog, *, last: int = 20,
               scorer: str | None = None) -> Agreement:
     """How many of the designer's last `last` choices in `document` the scorer had predicted."""
-    by_image: dict[str, list[Prediction]] = {}
+    by_image: dict[object, list[Prediction]] = {}  # by sha256, or (generation, index) for this document
+    name = Path(document).name
     for prediction in log.read():
         if scorer is None or prediction.scorer == scorer:
-            by_image.setdefault(prediction.image, []).append(prediction)
+            if prediction.image:
+                by_image.setdefault(prediction.image, []).append(prediction)
+            elif prediction.document == name:
+                by_image.setdefault((prediction.generation, prediction.result), []).append(prediction)
     choices: list[tuple[float, bool]] = []
     with HistoryStore.open(document, readonly=True) as store, store.read_transaction() as conn:
         for image in result_images(conn):
@@ -93,7 +97,8 @@ def agreement(document: str | os.PathLike, log: PredictionLog, *, last: int = 20
                 continue
             chosen_at = next((f.time for f in reversed(image.feedback)
                               if f.verdict is not None or f.rating is not None), None)
-            before = [p for p in by_image.get(image.image_hash, []) if p.time <= chosen_at]
+            made = by_image.get(image.image_hash, []) + by_image.get((image.generation, image.index), [])
+            before = sorted((p for p in made if p.time <= chosen_at), key=lambda p: p.time)
             if before:
                 choices.append((chosen_at, (before[-1].probability >= 0.5) == kept))
     recent = sorted(choices)[-last:] if last > 0 else []

@@ -133,9 +133,10 @@ def test_pose_commands_without_selection_report_a_message(window):
     window.view.run_edit(lambda: pose_tool.add_template("standing"))
     window.view.run_edit(lambda: pose_tool.add_template("sitting"))
     pose_tool.select(None)
+    assert not window.commands["mirror_person"].isEnabled()  # the menu item is disabled (issue 19 item 7)
     messages = []
     window.view.message.connect(messages.append)
-    window.commands["mirror_person"].trigger()
+    window.view.run_edit(pose_tool.mirror_selected)  # a script calling the tool still gets the reason
     assert messages and "Select a person" in messages[0]
     assert window.view.items.pose.selected_person is None
 

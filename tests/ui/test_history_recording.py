@@ -87,7 +87,8 @@ def test_prompt_typing_is_coalesced_and_settings_are_logged(qtbot, window):
     assert len(prompts) == 1 and prompts[0].payload == {"field": "prompt", "value": "a red fox"}
     state = store.state_at()
     assert state.settings["steps"] == 7 and state.settings["controls"]["depth"]["weight"] == 0.4
-    assert len(store.events(kinds=["setting"])) == 3
+    prompt, numbers = store.events(kinds=["setting"])  # steps and the depth weight: one revision
+    assert set(numbers.payload["fields"]) == {"steps", "controls"} and numbers.payload["fields"]["steps"] == 7
 
 
 def test_generation_is_logged_with_request_results_and_gallery_feedback(qtbot, tiny_window):
@@ -150,3 +151,25 @@ def test_chat_turns_are_logged_and_searchable(qtbot, window):
     qtbot.waitUntil(lambda: bool(committed), timeout=WAIT_MS)
     (chat,) = store_of(window).events(text="Calculator")
     assert chat.kind == "chat" and chat.payload["applied"] is True and chat.id == committed[0].event
+
+
+def test_consecutive_number_fields_are_one_revision_and_other_events_end_the_group(qtbot, window):
+    panel = window.generate_panel
+    settle(qtbot, window)
+    store = store_of(window)
+    before = len(store.revisions())
+    panel.width_spin.setValue(640)
+    panel.height_spin.setValue(384)
+    panel.steps_spin.setValue(12)
+    panel.batch_spin.setValue(2)
+    settle(qtbot, window)
+    assert len(store.revisions()) == before + 1  # not four
+    grouped = store.events(kinds=["setting"])[-1]
+    assert grouped.payload["fields"] == {"width": 640, "height": 384, "steps": 12, "batch_size": 2}
+    assert store.state_at().settings["batch_size"] == 2 and store.state_at().settings["height"] == 384
+    window.document.edge.stroke([(10, 10), (90, 10)], width=4)  # a drawing between: a new group next
+    panel.steps_spin.setValue(14)
+    settle(qtbot, window)
+    assert [e.kind for e in store.events()[-2:]] == ["stroke", "setting"]
+    assert store.events(kinds=["setting"])[-1].payload == {"field": "steps", "value": 14}
+    assert len(store.revisions()) == before + 3

@@ -61,3 +61,16 @@ def test_advanced_settings_fold_away_and_sections_collapse(window, qtbot):
     assert not panel.prompt_edit.isVisible()
     panel.sections["prompt"].header.click()
     assert panel.prompt_edit.isVisible()
+
+
+def test_history_buttons_are_in_view_at_1366x768_without_scrolling(make_window, qtbot):
+    from PySide6.QtWidgets import QScrollArea
+
+    window = make_window()
+    window.resize(1366, 768)
+    qtbot.waitUntil(lambda: window.width() == 1366)
+    QApplication.processEvents()
+    panel = window.history_panel
+    viewport = panel.findChild(QScrollArea).viewport()
+    for widget in (panel.restore_button, panel.compare_button, panel.count_label, panel.search_edit):
+        assert widget.isVisible() and _inside(widget, viewport), (widget, widget.mapTo(viewport, QPoint(0, 0)))

@@ -110,7 +110,9 @@ def test_hardness_slider_edits_the_current_tools_hardness(qtbot, window):
     options.hardness_slider.setValue(50)
     assert settings.depth_hardness == 0.5 and settings.edge_hardness == 0.3
     window.tool_actions["line"].trigger()
-    assert options.hardness_slider.value() == 30
+    assert options.hardness_slider.value() == 100  # each tool has its own (the line was never changed)
+    window.tool_actions["brush"].trigger()
+    assert options.hardness_slider.value() == 30 and settings.edge_hardness == 0.3
     window.tool_actions["fill"].trigger()
     assert not _shown(options, options.hardness_slider) and _shown(options, options.tolerance_spin)
 

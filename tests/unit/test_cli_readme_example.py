@@ -28,7 +28,7 @@ def _readme_commands() -> list[list[str]]:
 
 
 def test_readme_generate_example_runs_as_written(tmp_path, monkeypatch, config_home, capsys):
-    make_tiny, generate = _readme_commands()
+    make_tiny, generate = _readme_commands()[:2]  # the later generate lines are variants with placeholders
     monkeypatch.chdir(tmp_path)
     assert main(make_tiny) == 0
     assert Image.open("tiny/samples/sketch.png").size == (512, 512)

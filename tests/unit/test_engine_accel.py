@@ -287,7 +287,7 @@ def test_tiny_vae_previews_at_full_size_and_draft_decode(tiny_sd15, tiny_engine,
     previews = []
     result = engine.generate(tiny_request(), on_progress=lambda p: previews.append(p.preview))
     sizes = [p.size for p in previews if p is not None]
-    assert sizes == [(64, 64)]  # full size (the latent-colour preview is 8x8)
+    assert sizes == [(64, 64)] * 3  # steps 1-3 of 4, full size (the latent-colour preview is 8x8)
     plain = tiny_engine.generate(tiny_request()).images[0]
     assert np.array_equal(np.asarray(result.images[0]), np.asarray(plain))  # final images keep the full VAE
     draft = engine.generate(tiny_request(), draft=True).images[0]

@@ -9,10 +9,12 @@ import pytest
 import torch
 from engine_fixtures import stripes, tiny_engine, tiny_request, tiny_sd15, tiny_sdxl  # noqa: F401
 
+from studio.app.gallery import GalleryEntry
 from studio.engine.control_images import fit_image
 from studio.engine.control_modes import soft_injection_scales
 from studio.engine.errors import DeviceOutOfMemoryError, RequestError
 from studio.engine.pipeline import CancelToken, Engine
+from studio.engine.preview import wants_preview
 from studio.engine.request import SCHEDULERS, ControlInput
 from studio.engine.settings import ModelSettings
 
@@ -37,6 +39,12 @@ def test_result_reports_models_device_and_timings(tiny_engine, tiny_sd15):
     assert result.models[0]["path"] == str(tiny_sd15.base) and result.models[0]["size_bytes"] > 0
     assert result.device == "cpu float32" and result.family == "sd1" and not result.cancelled
     assert set(result.timings) == {"load", "prepare", "run", "total"}
+    timings = result.timings
+    assert timings["total"] == pytest.approx(timings["load"] + timings["prepare"] + timings["run"])
+    entry = GalleryEntry(image=np.zeros((8, 8, 3), np.uint8), request=result.request, model="tiny",
+                         timings=dict(timings))
+    assert entry.seconds == timings["total"]  # the parts are inside the total, not added to it
+    assert f"Time: {timings['total']:.1f} s" in entry.describe().splitlines()
 
 
 def test_missing_seed_is_picked_and_reported(tiny_engine):
@@ -58,9 +66,18 @@ def test_progress_reports_every_step_with_previews(tiny_sd15):
     engine.generate(tiny_request(steps=5), on_progress=seen.append)
     assert [p.step for p in seen] == [1, 2, 3, 4, 5] and all(p.total == 5 for p in seen)
     previews = [p.step for p in seen if p.preview is not None]
-    assert previews == [2, 4]
-    assert seen[1].preview.size == (8, 8) and seen[1].preview.mode == "RGB"
+    assert previews == [1, 2, 3, 4]  # from the first step; a 5-step run is too short to skip any
+    assert seen[0].preview.size == (8, 8) and seen[0].preview.mode == "RGB"
     assert all(b.elapsed_s >= a.elapsed_s for a, b in zip(seen, seen[1:]))
+
+
+def test_previews_start_at_the_first_step_and_thin_out_on_long_runs():
+    def shown(total, every=5):
+        return [step for step in range(1, total + 1) if wants_preview(step, total, every)]
+
+    assert shown(8) == [1, 2, 4, 6]  # the demo's 8 steps: four previews, the first after step 1
+    assert shown(20) == [1, 5, 10, 15]
+    assert shown(1) == [] and shown(20, every=0) == []
 
 
 def test_cancel_between_steps(tiny_engine):

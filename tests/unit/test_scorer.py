@@ -6,35 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from studio.history import events as ev
-from studio.history.store import HistoryStore
+from scorer_fixtures import history as _history
+from scorer_fixtures import tiny_clip as _tiny_clip
 from studio.scorer.errors import EncoderMissingError
-
-
-def _tiny_clip(folder):
-    from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
-
-    torch = pytest.importorskip("torch")
-    torch.manual_seed(0)
-    config = CLIPVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
-                              image_size=32, patch_size=8, projection_dim=16)
-    CLIPVisionModelWithProjection(config).save_pretrained(folder)
-    return folder
-
-
-def _history(path, rng, generations=40, batch=4):
-    with HistoryStore.create(path) as store:
-        for g in range(generations):
-            request = {"prompt": f"a scene {g}", "negative_prompt": "", "width": 32, "height": 32, "steps": 4,
-                       "guidance_scale": 7.0, "seed": g * 10, "scheduler": "unipc", "batch_size": batch,
-                       "controls": []}
-            light = rng.uniform(0, 1, batch)
-            images = [np.clip(rng.integers(0, 60, (32, 32, 3)) + 190 * b, 0, 255).astype(np.uint8) for b in light]
-            event = store.append(ev.generation_event(request=request, control_images=[], results=images,
-                                                     seed=g * 10, models={}, timings={})).result().event
-            for i in np.argsort(light):
-                store.feedback(event, result=int(i), verdict="accept" if light[i] >= np.median(light) else "reject")
-            store.flush()
 
 
 def test_scorer_learns_brighter_is_kept(tmp_path):
@@ -57,3 +31,18 @@ def test_missing_encoder_says_so(tmp_path):
         resolve(str(tmp_path / "nothing"))
     with pytest.raises(EncoderMissingError, match="Hugging Face cache"):
         resolve("nobody/no-such-clip")
+
+
+def test_train_and_rank_commands(tmp_path, capsys):
+    from studio.cli import main
+
+    clip = _tiny_clip(tmp_path / "clip")
+    _history(tmp_path / "d.studio", np.random.default_rng(2), generations=6)
+    assert main(["scorer", "train", str(tmp_path / "d.studio"), "--encoder", str(clip), "--out",
+                 str(tmp_path / "s"), "--folds", "3"]) == 0
+    assert "3-fold pairwise accuracy" in capsys.readouterr().out
+    assert main(["scorer", "rank", str(tmp_path / "d.studio"), "--scorer", str(tmp_path / "s")]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 24
+    assert main(["scorer", "train", str(tmp_path / "d.studio"), "--encoder", "nobody/none", "--out",
+                 str(tmp_path / "t")]) == 2
+    assert "stays off" in capsys.readouterr().err

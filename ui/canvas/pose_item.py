@@ -36,6 +36,7 @@ class PoseItem(QGraphicsItem):
         self.show_handles = False
         self.selected_person: int | None = None
         self.hot_point: PointRef | None = None
+        self.selected_point: PointRef | None = None  # the joint the pose menu's Hide Joint acts on
         self._scale = max(1.0, min(layer.width, layer.height) / 512.0)
 
     def boundingRect(self) -> QRectF:
@@ -114,7 +115,8 @@ class PoseItem(QGraphicsItem):
                 for index, ((x, y), shown) in enumerate(zip(points.xy, points.visible)):
                     if not shown:
                         continue
-                    hot = self.hot_point == PointRef(person_index, part, index)
+                    ref = PointRef(person_index, part, index)
+                    hot = self.hot_point == ref or self.selected_point == ref
                     r = radius * (1.6 if hot else (0.45 if small else 1.0))
                     painter.setPen(outline)
                     painter.setBrush(SELECTION_COLOR if hot else QColor(0, 0, 0, 90))

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QSlider, QSpinBox, QToolBar, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QSlider, QSpinBox, QToolBar, QToolButton, QWidget
 
 from studio.document.depth import DEPTH_MODES
+from ui.canvas.brush_memory import hardness_setting
 from ui.canvas.tools.base import ToolSettings
 
 #: Which options each tool shows.
@@ -22,8 +23,6 @@ TOOL_OPTIONS = {
     "fill": ("value", "tolerance"),
     "pose": ("pose",),
 }
-#: The setting the hardness slider edits for each tool (edge tools share one, the depth brush has its own).
-HARDNESS_SETTING = {"depth_brush": "depth_hardness"}
 
 
 class ToolOptionsBar(QToolBar):
@@ -108,10 +107,17 @@ class ToolOptionsBar(QToolBar):
         self._groups["pose"] = []
 
     def add_pose_actions(self, actions: list[QAction]) -> None:
-        """Pose commands (add person, delete, mirror, hands, face) shown while the pose tool is current."""
+        """Pose commands (add person, delete, mirror, hands, face) shown while the pose tool is current.
+
+        Each gets its own tool button, and only the button is hidden for other tools: hiding the shared QAction
+        would also empty the Pose menu (issue 19 item 7)."""
         for action in actions:
-            self.addAction(action)
-        self._groups["pose"].extend(actions)
+            button = QToolButton(self)
+            button.setDefaultAction(action)
+            button.setAutoRaise(True)
+            if action.menu() is not None:
+                button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+            self._groups["pose"].append(self.addWidget(button))
 
     def _add(self, group: str, *widgets: QWidget) -> None:
         self._groups[group] = [self.addWidget(widget) for widget in widgets]
@@ -125,7 +131,8 @@ class ToolOptionsBar(QToolBar):
         self.hardness_label.setText(f"{value} %")
 
     def show_for(self, tool_name: str) -> None:
-        self._hardness_setting = HARDNESS_SETTING.get(tool_name, "edge_hardness")
+        self._hardness_setting = hardness_setting(tool_name)
+        self.size_spin.setValue(self.settings.brush_size)  # the tool's own size (`BrushMemory`)
         self.hardness_slider.setValue(round(getattr(self.settings, self._hardness_setting) * 100))
         self.hardness_label.setText(f"{self.hardness_slider.value()} %")
         wanted = TOOL_OPTIONS.get(tool_name, ())

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsScen
 
 from studio.document import ChangeEvent, Document, DocumentError
 from ui.canvas.layer_items import LayerItems
+from ui.canvas.brush_memory import BrushMemory
 from ui.canvas.tools.base import Tool, ToolEvent, ToolSettings
 
 ZOOM_STEP = 1.25
@@ -51,6 +52,7 @@ class CanvasView(QGraphicsView):
         self.document: Document | None = None
         self.items: LayerItems | None = None
         self.tool_settings = ToolSettings()
+        self.brush_memory = BrushMemory(self.tool_settings)
         self.tools: dict[str, Tool] = {}
         self.tool: Tool | None = None
         self._unsubscribe: Callable[[], None] | None = None
@@ -141,6 +143,7 @@ class CanvasView(QGraphicsView):
             self._tool_active = False
             self.tool.deactivate()
         self.tool = tool
+        self.brush_memory.switch(name)  # each tool keeps its own size and hardness
         tool.activate()
         self._update_outline(None)
         self.tool_changed.emit(name)

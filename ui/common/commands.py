@@ -15,7 +15,7 @@ from PySide6.QtGui import QKeySequence
 
 @dataclass(frozen=True)
 class Command:
-    """`key` names the action in `MainWindow.commands`; `menu` is the menu's title without its mnemonic
+    """`key` names the action in the command table the shell builds; `menu` is the menu's title without its mnemonic
     ("File", "Edit", "Generate"...); `separator` puts a separator line before the item."""
 
     key: str

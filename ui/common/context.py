@@ -25,6 +25,7 @@ class AppContext(QObject):
     document_changed = Signal(object)  # Document: now shown in the window
     status = Signal(str, int)  # text, milliseconds: a passing note in the status bar
     error = Signal(str, object)  # text, title or None: shown in the message bar above the canvas
+    notice = Signal(str)  # text: information the designer should read (shown in the message bar, not an error)
     panel_requested = Signal(str)  # the dock of this name should come to the front
 
     def __init__(self, *, widget: QWidget, app_settings: AppSettings, paths: AppPaths, engine: EngineClient,
@@ -47,6 +48,9 @@ class AppContext(QObject):
 
     def report_error(self, text: str, *, title: str | None = None) -> None:
         self.error.emit(text, title)
+
+    def show_notice(self, text: str) -> None:
+        self.notice.emit(text)
 
     def raise_panel(self, name: str) -> None:
         self.panel_requested.emit(name)

@@ -77,6 +77,7 @@ class ModelsGuideDialog(QDialog):
     """
 
     models_changed = Signal()
+    demo_ready = Signal()  # demo mode was switched on (after models_changed): use its fast settings
 
     def __init__(self, *, paths: "AppPaths", runner: "JobRunner", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -164,6 +165,7 @@ class ModelsGuideDialog(QDialog):
         self.demo_button.setEnabled(True)
         self.message_bar.show_info(f"DEMO MODE is on: the model “{DEMO_MODEL_NAME}” is selected.")
         self.models_changed.emit()
+        self.demo_ready.emit()
 
     def _demo_failed(self, error: BaseException) -> None:
         self.demo_button.setEnabled(True)

@@ -4,7 +4,7 @@ A `.studio` file is the document's history store and every edit is logged into i
 (`ui.history.recorder`), so nothing waits for a "save": an untitled document logs into an autosave file, Save As
 copies that history to a chosen path and logging continues there, Open shows the newest revision of a file.
 All disk and SQLite work runs on the history thread (`ui.history.session`, `studio.app.document_storage`). Errors appear
-in the window's non-modal message bar (`MainWindow.report_error`), and nothing is lost: a failed Save As keeps
+through `AppContext.report_error` (the non-modal message bar), and nothing is lost: a failed Save As keeps
 the document, its autosave and its path.
 """
 
@@ -30,10 +30,12 @@ from studio.imageio import encode_png
 from ui.common.commands import Command
 from ui.common.images import qimage_to_rgb
 from ui.dialogs.new_document import NewDocumentDialog
+from ui.document.restore import show_in_place
 from ui.history.session import DocumentLog
 
 if TYPE_CHECKING:
     from studio.app.gallery import GalleryEntry
+    from studio.app.generation_state import GenerationState
     from ui.canvas.view import CanvasView
     from ui.common.context import AppContext
     from ui.gallery.panel import GalleryPanel
@@ -56,8 +58,10 @@ class DocumentFiles(QObject):
 
     def __init__(self, context: "AppContext", *, history: "HistorySession", recorder: "HistoryRecorder",
                  view: "CanvasView", gallery_panel: "GalleryPanel",
-                 save_result: Callable[["GalleryEntry"], None]) -> None:
+                 save_result: Callable[["GalleryEntry"], None],
+                 generation_state: "GenerationState | None" = None) -> None:
         super().__init__(context)
+        self.generation_state = generation_state  # restores change it as part of their undo step
         self.context = context
         self.history = history
         self.recorder = recorder
@@ -248,14 +252,23 @@ class DocumentFiles(QObject):
     # Restore and branches ------------------------------------------------------------------------
     def restore_revision(self, revision: int) -> Future:
         """Show the document as it was at `revision` and log a restore (a new branch; later revisions stay).
-        The canvas's undo history starts again from the restored content."""
+        Restoring is one undo step: Undo brings back what was shown before, and earlier steps stay."""
         self._finish_edits()
         return self.history.read_revision(revision, done=self._restored)
 
     def _restored(self, read: DocumentRead) -> None:
-        self.show_read(read, path=self.path, modified=self.path is None)
+        kept = self._show_revision(read, label=f"Restore revision {read.revision}")
         self.history.restore(read.revision, failed=self._fork_failed)
-        self.context.show_status(f"Restored revision {read.revision} on a new branch")
+        self.context.show_status(f"Restored revision {read.revision} on a new branch" + kept)
+
+    def _show_revision(self, read: DocumentRead, *, label: str) -> str:
+        """Show a revision as an undo step (`ui.document.restore`); what the status line adds about Undo."""
+        if self.generation_state is not None and show_in_place(
+                self.context.document, read, recorder=self.recorder, state=self.generation_state, label=label):
+            self._set_modified(self.path is None)
+            return " (Undo takes it back)"
+        self.show_read(read, path=self.path, modified=self.path is None)
+        return " (it has another size, so Undo starts again)"
 
     def switch_branch(self, name: str) -> Future:
         """Show the newest revision of branch `name` and log into that branch from now on."""
@@ -263,9 +276,9 @@ class DocumentFiles(QObject):
         return self.history.read_branch(name, done=lambda read: self._switched(read, name))
 
     def _switched(self, read: DocumentRead, name: str) -> None:
-        self.show_read(read, path=self.path, modified=self.path is None)
+        kept = self._show_revision(read, label=f"Switch to branch {name}")
         self.history.switch_branch(name, failed=self._fork_failed)
-        self.context.show_status(f"Switched to branch {name}")
+        self.context.show_status(f"Switched to branch {name}" + kept)
 
     def _finish_edits(self) -> None:
         self.context.document.finish_strokes()

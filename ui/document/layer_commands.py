@@ -40,19 +40,21 @@ class LayerCommands(QObject):
         self.view.run_edit(action)
 
     def edges_from_reference(self) -> None:
-        """Open the Canny dialog on the reference picture and replace the edge layer on OK."""
+        """Open the Canny dialog on the reference picture; OK replaces the edge layer or adds to it."""
         picture = self.context.document.reference.image
         if picture is None:
             self.context.report_error("There is no reference image; import one first (File ▸ Import Image).")
             return
-        dialog = CannyDialog(picture, self.context.widget)
+        dialog = CannyDialog(picture, self.context.widget, drawn=self.context.document.edge.data)
         self.canny_dialog = dialog
-        dialog.accepted.connect(lambda: self.apply_canny(*dialog.thresholds()))
+        dialog.accepted.connect(lambda: self.apply_canny(*dialog.thresholds(), combine=dialog.combine()))
         dialog.open()
 
-    def apply_canny(self, low: int, high: int) -> None:
+    def apply_canny(self, low: int, high: int, *, combine: str = "replace") -> None:
+        """Canny edges of the reference on the edge layer: instead of what is there, or added to it."""
         document = self.context.document
-        self._run(lambda: edges_from_picture(document, document.reference.image, "canny", low=low, high=high))
+        self._run(lambda: edges_from_picture(document, document.reference.image, "canny", low=low, high=high,
+                                             combine=combine))
 
     def invert_edges(self) -> None:
         self._run(self.context.document.edge.invert)

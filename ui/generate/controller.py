@@ -18,6 +18,8 @@ from PIL import Image
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog
 
+from studio.app.aspect import aspect_notice
+from studio.app.demo_defaults import DEMO_REASON, at_stock_speed, demo_settings, is_demo_model
 from studio.app.errors import NO_MODEL_HELP, describe_error
 from studio.app.gallery import GalleryEntry
 from studio.app.generation_settings import CONTROL_LABELS, GenerationSettings
@@ -100,7 +102,20 @@ class GenerationController(QObject):
             self.panel.message_bar.show_error(describe_error(exc))
         self.engine.configure(self.model_settings)
         self.panel.set_models(list(self.model_settings.models), current=self.model_settings.active)
+        if self._demo_active() and at_stock_speed(self.panel.settings()):
+            self.use_demo_defaults()  # the demo models were set up earlier: fast settings from the start
         self.models_reloaded.emit()
+
+    def _demo_active(self) -> bool:
+        return is_demo_model(self.model_settings, self.model_settings.active, self.context.paths.demo_models)
+
+    def use_demo_defaults(self) -> None:
+        """Demo mode was switched on: select it at its fast size and steps, and say why."""
+        name = self.model_settings.active
+        if not self._demo_active() or name is None:
+            return
+        self.panel.set_settings(demo_settings(self.panel.settings(), model=name))
+        self.panel.message_bar.show_info(DEMO_REASON)
 
     @property
     def has_models(self) -> bool:
@@ -132,7 +147,19 @@ class GenerationController(QObject):
         except StudioError as exc:
             self.panel.message_bar.show_error(describe_error(exc))
             return False
-        return self.run(request, model=settings.model)
+        started = self.run(request, model=settings.model)
+        notice = self.aspect_notice(request)
+        if started and notice:
+            self.panel.message_bar.show_info(notice)  # after run(), which clears the bar
+        return started
+
+    def aspect_notice(self, request: GenerationRequest) -> str | None:
+        """What happens to the control maps when the output's shape is not the canvas's (None: same shape)."""
+        if not request.controls:
+            return None
+        document = self.context.document
+        crops = any(control.resize_mode == "crop_and_resize" for control in request.controls)
+        return aspect_notice(canvas=document.size, output=(request.width, request.height), crops=crops)
 
     def run(self, request: GenerationRequest, *, model: str | None) -> bool:
         """Start `request` on `model` in the background."""
@@ -153,7 +180,7 @@ class GenerationController(QObject):
             return engine.generate(request, model=model, on_progress=lambda p: report(_progress_message(p)),
                                    cancel=cancel)
 
-        self.panel.set_running(True)
+        self.panel.set_running(True, steps=request.steps)
         self.job = self.context.runner.submit(
             job,
             on_progress=self._on_progress,

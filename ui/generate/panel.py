@@ -330,13 +330,16 @@ class GeneratePanel(QWidget):
         self.model_combo.setCurrentIndex(index if index >= 0 else (0 if names else -1))
 
     # Run feedback --------------------------------------------------------------------------------
-    def set_running(self, running: bool) -> None:
+    def set_running(self, running: bool, *, steps: int = 0) -> None:
+        """Show a run starting (`steps`: its denoising steps, so the bar is determinate from the start) or
+        ending."""
         self.generate_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
         if running:
             self.message_bar.dismiss()
-            self.progress_bar.setRange(0, 0)  # busy until the first step arrives
-            self.progress_bar.setFormat("Loading model…")
+            self.progress_bar.setRange(0, max(1, steps))
+            self.progress_bar.setValue(0)
+            self.progress_bar.setFormat(f"Loading model… 0 / {steps}" if steps else "Loading model…")
         else:
             self.progress_bar.setRange(0, 1)
             self.progress_bar.setValue(0)

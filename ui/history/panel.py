@@ -31,7 +31,8 @@ from ui.common.images import rgb_to_pixmap
 from ui.history.compare import RevisionCompareDialog
 from ui.history.feedback import FeedbackBox
 from studio.app.history_model import (
-    KIND_FILTERS, GenerationDetails, Timeline, TimelineRow, load_comparison, load_generation, load_timeline,
+    KIND_FILTERS, GenerationDetails, Timeline, TimelineRow, count_text, load_comparison, load_generation,
+    load_timeline,
 )
 
 ICON_SIZE = 56
@@ -68,7 +69,7 @@ class HistoryPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(self._build_filters())
         self.list = QListWidget()
-        self.list.setMinimumHeight(3 * ICON_SIZE)
+        self.list.setMinimumHeight(2 * ICON_SIZE)  # at 1366 x 768 the buttons below stay in view
         self.list.setIconSize(QSize(ICON_SIZE, ICON_SIZE))
         self.list.setUniformItemSizes(True)
         self.list.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
@@ -181,9 +182,7 @@ class HistoryPanel(QWidget):
         self.branch_combo.addItems(timeline.branches)
         self.branch_combo.setCurrentText(timeline.current)
         self.branch_combo.blockSignals(False)
-        shown = len(timeline.rows)
-        more = f" of {timeline.matched}" if timeline.matched > shown else ""
-        self.count_label.setText(f"{shown}{more} revisions")
+        self.count_label.setText(count_text(len(timeline.rows), timeline.matched))
         self._selection_changed()
         self.loaded.emit()
 

@@ -9,7 +9,8 @@ What becomes an event, and when:
   turn of the event loop, or before the next settings/feedback/chat event, whichever comes first.
 - Layer properties (visible, opacity, locked) are not undo steps: they are logged `PROPERTY_DELAY_MS` after the
   last change (a slider drag is one event), or with the next edit.
-- Generation settings: one `setting` event per changed field; the store merges fast typing into one event.
+- Generation settings: one `setting` event per changed field; the store merges fast typing into one event, and
+  consecutive changes of number and choice fields into one revision (`studio.history.setting_groups`).
 - Generations (`log_generation`, when a run ends; encoded on the history thread), gallery star/reject
   (`feedback`), history panel feedback (`log_feedback`) and chat turns (`log_chat_turn`, for the chat panel).
 
@@ -21,7 +22,8 @@ from __future__ import annotations
 
 import dataclasses
 from concurrent.futures import Future
-from typing import Any, Callable, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from PySide6.QtCore import QObject, QTimer
 
@@ -66,6 +68,7 @@ class HistoryRecorder(QObject):
         self._pending: dict[tuple[str, str, str | None], tuple[int, int, int, int] | None] = {}
         self._fields: dict[str, Any] = {}
         self._applying = False
+        self._suspended = False  # inside `not_logging`
         self._property_timer = QTimer(self)
         self._property_timer.setSingleShot(True)
         self._property_timer.setInterval(PROPERTY_DELAY_MS)
@@ -87,7 +90,21 @@ class HistoryRecorder(QObject):
         self.document = document
         self._unsubscribe = [document.subscribe(self._changed), document.history.subscribe(self._history_event)]
 
+    @contextmanager
+    def not_logging(self) -> Iterator[None]:
+        """Edits made inside are in the history file already (a restored revision): they are not logged."""
+        self.flush()
+        self._suspended = True
+        try:
+            yield
+        finally:
+            self._suspended = False
+            self._pending.clear()
+            self._property_timer.stop()
+
     def _changed(self, change: ChangeEvent) -> None:
+        if self._suspended:
+            return
         key = (change.layer, change.kind, change.prop)
         region = change.region
         if change.kind == PIXELS and change.layer in RASTER_LAYERS:
@@ -99,6 +116,12 @@ class HistoryRecorder(QObject):
             self._property_timer.start()
 
     def _history_event(self, event: HistoryEvent) -> None:
+        if self._suspended:
+            return
+        if event.action in ("undo", "redo"):  # its changes are pending now: they are labelled "Undo: <step>"
+            label = event.step.label if event.step is not None else ""
+            self._property_timer.stop()
+            self._flush(lambda _key: True, undo={"action": event.action, "step": label})
         if event.action in ("push", "undo", "redo"):
             self.flush()
             self._late_timer.start()
@@ -114,13 +137,14 @@ class HistoryRecorder(QObject):
         if document is not None and not any(document.layer(name).stroke_active for name in RASTER_LAYERS):
             self._flush(lambda key: key[1] != PROPERTY)
 
-    def _flush(self, which: Callable[[tuple[str, str, str | None]], bool]) -> None:
+    def _flush(self, which: Callable[[tuple[str, str, str | None]], bool],
+               undo: dict[str, str] | None = None) -> None:
         document = self.document
         keys = [key for key in self._pending if which(key)]
         if document is None or not keys:
             return
-        captures = [capture_change(document, ChangeEvent(layer, kind, self._pending.pop((layer, kind, prop)), prop))
-                    for layer, kind, prop in keys]
+        captures = [dataclasses.replace(capture_change(document, ChangeEvent(
+            layer, kind, self._pending.pop((layer, kind, prop)), prop)), undo=undo) for layer, kind, prop in keys]
         preview = capture_preview(document) if any(c.kind != PROPERTY for c in captures) else None
         self.session.append(lambda: _events(captures, preview))
 
@@ -153,8 +177,8 @@ class HistoryRecorder(QObject):
         fields = settings_fields(self.panel.settings())
         changed = [(name, value) for name, value in fields.items() if self._fields.get(name, _MISSING) != value]
         self._fields = fields
-        for name, value in changed:
-            self.session.append(ev.setting_event(name, value))
+        for name, value in changed:  # number and choice fields changed one after another: one revision
+            self.session.append(ev.setting_event(name, value, group=name not in ev.TEXT_SETTINGS))
 
     # Generations, feedback, chat -----------------------------------------------------------------
     def log_generation(self, request, *, result=None, error: BaseException | None = None,

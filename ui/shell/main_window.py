@@ -17,6 +17,7 @@ from studio.app.generation_state import GenerationState
 from studio.app.paths import AppPaths
 from studio.document import Document
 from studio.engine.service import EngineClient, EngineService
+from ui.canvas.pose_actions import PoseCommands
 from ui.canvas.tool_actions import install_tools
 from ui.canvas.tool_options import ToolOptionsBar
 from ui.canvas.view import CanvasView
@@ -36,6 +37,7 @@ from ui.generate.controller import GenerationController
 from ui.generate.live import LiveController
 from ui.generate.live_panel import LivePreviewPanel
 from ui.generate.panel import GeneratePanel
+from ui.history.exports import HistoryExports
 from ui.history.panel import HistoryPanel
 from ui.history.recorder import HistoryRecorder
 from ui.history.recovery import offer_recovery
@@ -116,7 +118,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["generate"], self.docks["assistant"])
         self.docks["generate"].raise_()
         self.resizeDocks([self.docks["layers"], self.docks["generate"]], [300, 420], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["layers"], self.docks["history"]], [330, 300], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["layers"], self.docks["history"]], [240, 420], Qt.Orientation.Vertical)  # layers: its content
         self.resizeDocks([self.docks["gallery"]], [220], Qt.Orientation.Vertical)
 
         context = self.context
@@ -126,13 +128,17 @@ class MainWindow(QMainWindow):
         self.generation = GenerationController(context, panel=self.generate_panel, gallery_panel=self.gallery_panel,
                                                view=self.view, log_generation=self.recorder.log_generation)
         self.files = DocumentFiles(context, history=self.history, recorder=self.recorder, view=self.view,
-                                   gallery_panel=self.gallery_panel, save_result=self.generation.save_entry_dialog)
+                                   gallery_panel=self.gallery_panel, save_result=self.generation.save_entry_dialog,
+                                   generation_state=self.generation_state)
         self.layer_commands = LayerCommands(context, view=self.view, layers_panel=self.layers_panel)
         self.live = LiveController(context, generation=self.generation, preview=self.live_panel)
         self.chat = ChatController(context, panel=self.chat_panel, generation=self.generation,
                                    recorder=self.recorder)
-        self.menus = Menus(self, [*self.files.commands(), *self.layer_commands.commands(),
-                                  *self.generation.commands()])
+        self.exports = HistoryExports(context, history=self.history, recorder=self.recorder)
+        self.pose_commands = PoseCommands(context, view=self.view)
+        self.menus = Menus(self, [*self.files.commands(), *self.pose_commands.commands(),
+                                  *self.layer_commands.commands(), *self.generation.commands(),
+                                  *self.exports.commands()])
         self.layers_panel.add_actions([self.commands[key] for key in (
             "import_image", "edges_from_reference", "invert_edges", "clear_layer", "remove_reference",
             "export_maps")])
@@ -193,6 +199,7 @@ class MainWindow(QMainWindow):
         context.document_changed.connect(self._document_changed)
         context.status.connect(self.show_status)
         context.error.connect(lambda text, title: self.report_error(text, title=title))
+        context.notice.connect(self.message_bar.show_info)
         context.panel_requested.connect(self.raise_panel)
         self.files.path_changed.connect(lambda _path: self.update_title())
         self.files.modified_changed.connect(self.setWindowModified)
@@ -264,6 +271,7 @@ class MainWindow(QMainWindow):
         if self.models_guide is None:
             self.models_guide = ModelsGuideDialog(paths=self.paths, runner=self.runner, parent=self)
             self.models_guide.models_changed.connect(self.generation.reload_models)
+            self.models_guide.demo_ready.connect(self.generation.use_demo_defaults)
         self.models_guide.show()
         self.models_guide.raise_()
         return self.models_guide

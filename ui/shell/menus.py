@@ -7,17 +7,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu, QToolButton
+from PySide6.QtWidgets import QMenu
 
 from studio.document.pose_templates import template_names
 
+from ui.canvas.pose_actions import TOOLBAR_KEYS
 from ui.common.commands import Command
 
 if TYPE_CHECKING:
     from ui.shell.main_window import MainWindow
 
 MENU_TITLES = {"File": "&File", "Edit": "&Edit", "View": "&View", "Tools": "&Tools", "Pose": "&Pose",
-               "Generate": "&Generate", "Help": "&Help"}
+               "Generate": "&Generate", "History": "Hi&story", "Help": "&Help"}
 
 
 class Menus:
@@ -36,7 +37,7 @@ class Menus:
         self._edit(by_menu.pop("Edit", []))
         self._view()
         self._tools()
-        self._pose()
+        self._pose(by_menu.pop("Pose", []))
         self._generate(by_menu.pop("Generate", []))
         self._help()
         for name, commands in by_menu.items():
@@ -128,7 +129,7 @@ class Menus:
             Command("size_down", "Tools", "Smaller Brush", lambda: options.change_size(0.8), shortcut="["),
         ])
 
-    def _pose(self) -> None:
+    def _pose(self, commands: list[Command]) -> None:
         window = self.window
         pose = window.view.tools["pose"]
         run = window.view.run_edit
@@ -142,18 +143,9 @@ class Menus:
         add_action.setToolTip("Add a person from a template")
         self.commands["add_person"] = add_action
         menu.addMenu(add_menu)
-        commands = [self.action(command) for command in (
-            Command("delete_person", "Pose", "&Delete Person", lambda: run(pose.delete_selected), shortcut="Delete"),
-            Command("mirror_person", "Pose", "&Mirror Person", lambda: run(pose.mirror_selected), shortcut="Ctrl+M"),
-            Command("add_hands", "Pose", "Add &Hands", lambda: run(pose.add_hands)),
-            Command("add_face", "Pose", "Add &Face", lambda: run(pose.add_face)),
-        )]
-        for action in commands:
-            menu.addAction(action)
-        window.tool_options.add_pose_actions([add_action, *commands])
-        button = window.tool_options.widgetForAction(add_action)
-        if isinstance(button, QToolButton):
-            button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self._add_all(menu, commands)
+        window.pose_commands.bind(self.commands, menu)
+        window.tool_options.add_pose_actions([add_action, *(self.commands[key] for key in TOOLBAR_KEYS)])
 
     def _generate(self, commands: list[Command]) -> None:
         menu = self.menus["Generate"]

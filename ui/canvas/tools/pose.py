@@ -1,7 +1,8 @@
 """The pose tool: drag joints; drag a person to move it, Shift-drag to scale, Ctrl-drag to rotate.
 
 Each drag is one history group, so it is one undo step. Whole-person commands (add from template, delete,
-mirror, add hands or face) act on the selected person through `PoseTool` methods the window's menu calls.
+mirror, add hands or face, hide or show hands, face and single joints) act on the selected person (and joint)
+through `PoseTool` methods the window's menu calls. `selection_changed` fires when the selection changes.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import math
 
 from PySide6.QtCore import QPointF, Qt
 
+from studio.app.observable import Event
 from studio.document import DocumentError
 from ui.canvas.pose_item import HANDLE_RADIUS_PX, PointRef
 from ui.canvas.tools.base import Tool, ToolEvent
@@ -32,6 +34,7 @@ class PoseTool(Tool):
         self._center = (0.0, 0.0)
         self._press_pos = QPointF()
         self._applied = 0.0  # scale factor or angle applied so far in this drag
+        self.selection_changed = Event("pose selection")  # no arguments: read `selected`, `selected_point`
 
     @property
     def _layer(self):
@@ -46,9 +49,21 @@ class PoseTool(Tool):
         selected = self._item.selected_person
         return selected if selected is not None and selected < len(self._layer.people) else None
 
-    def select(self, index: int | None) -> None:
+    @property
+    def selected_point(self) -> PointRef | None:
+        """The joint last pressed on the selected person, while it exists and is shown."""
+        point = self._item.selected_point
+        if point is None or point.person != self.selected:
+            return None
+        points = self._layer.people[point.person].part(point.part)
+        return point if points is not None and point.index < len(points) and points.visible[point.index] else None
+
+    def select(self, index: int | None, point: PointRef | None = None) -> None:
+        """Select person `index` (None: nobody) and, on it, joint `point`."""
         self._item.selected_person = index
+        self._item.selected_point = point if point is not None and point.person == index else None
         self._item.update()
+        self.selection_changed.emit()
 
     def activate(self) -> None:
         self._item.show_handles = True
@@ -98,7 +113,7 @@ class PoseTool(Tool):
     def press(self, event: ToolEvent) -> None:
         point = self.point_at(event.pos)
         person = point.person if point else self.person_at(event.pos)
-        self.select(person)
+        self.select(person, point)
         if person is None:
             return
         self._layer.check_editable()
@@ -148,13 +163,18 @@ class PoseTool(Tool):
             self._layer.history.end_group()
 
     # Commands on the selected person -------------------------------------------------------------
-    def _target(self) -> int:
-        """The selected person, or the only person when there is just one."""
+    @property
+    def target(self) -> int | None:
+        """The person the commands act on: the selected one, or the only one when there is just one."""
         if self.selected is not None:
             return self.selected
-        if len(self._layer.people) == 1:
-            return 0
-        raise DocumentError("Select a person with the pose tool first.")
+        return 0 if self.view.document is not None and len(self._layer.people) == 1 else None
+
+    def _target(self) -> int:
+        target = self.target
+        if target is None:
+            raise DocumentError("Select a person with the pose tool first.")
+        return target
 
     def add_template(self, name: str) -> None:
         self.select(self._layer.add_template(name))
@@ -171,3 +191,26 @@ class PoseTool(Tool):
 
     def add_face(self) -> None:
         self._layer.add_face(self._target())
+
+    def hide_selected_point(self) -> None:
+        """Hide the selected joint (it keeps its position; Pose ▸ Show Joint brings it back)."""
+        point = self.selected_point
+        if point is None:
+            raise DocumentError("Click a joint with the pose tool first.")
+        self._layer.set_point_visible(point.person, point.part, point.index, False)
+        self.select(point.person)
+
+    def show_point(self, part: str, index: int) -> None:
+        self._layer.set_point_visible(self._target(), part, index, True)
+
+    def set_parts_visible(self, parts: tuple[str, ...], visible: bool, noun: str) -> None:
+        """Show or hide whole parts ("left_hand", "right_hand", "face", "body") of the target as one undo step;
+        parts the person does not have are left out."""
+        target = self._target()
+        person = self._layer.people[target]
+        present = [part for part in parts if person.part(part) is not None]
+        if not present:
+            raise DocumentError(f"The person has no {noun}; add them first (Pose menu).")
+        with self._layer.history.group(f"{'Show' if visible else 'Hide'} {noun}"):
+            for part in present:
+                self._layer.set_part_visible(target, part, visible)

@@ -100,8 +100,8 @@ def load_trained(model: Any, directory: Path) -> None:
         tensors = load_file(str(directory / TRAINED))
     except (SafetensorError, OSError) as exc:
         raise TrainError(f"The checkpoint {directory} is damaged ({exc}); remove it to resume from an older one.")
-    wanted = {name for name, p in model.named_parameters() if p.requires_grad}
-    if set(tensors) != wanted:
+    wanted = {name: tuple(p.shape) for name, p in model.named_parameters() if p.requires_grad}
+    if {name: tuple(t.shape) for name, t in tensors.items()} != wanted:
         raise TrainError(f"The checkpoint {directory} holds other weights than this run trains (another --rank "
                          "or --text-encoder setting?); resume with the same settings.")
     model.load_state_dict(tensors, strict=False)

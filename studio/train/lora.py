@@ -56,7 +56,7 @@ class LoraTask:
     name = "lora"
 
     def __init__(self, base: BaseModel, options: TrainOptions) -> None:
-        from peft import LoraConfig
+        from peft import LoraConfig, inject_adapter_in_model
 
         self.base, self.options = base, options
         pipe = base.pipe
@@ -68,9 +68,10 @@ class LoraTask:
                                          target_modules=UNET_TARGETS))
         self.text_encoder = None
         if options.text_encoder:
-            pipe.text_encoder.add_adapter(LoraConfig(r=options.rank, lora_alpha=options.rank,
-                                                     init_lora_weights="gaussian", target_modules=TEXT_TARGETS))
-            self.text_encoder = pipe.text_encoder
+            # peft's own injection: transformers' `add_adapter` wants a newer peft than the engine's pin
+            self.text_encoder = inject_adapter_in_model(
+                LoraConfig(r=options.rank, lora_alpha=options.rank, init_lora_weights="gaussian",
+                           target_modules=TEXT_TARGETS), pipe.text_encoder)
         if options.gradient_checkpointing:
             pipe.unet.enable_gradient_checkpointing()
         self.module = _module_class()(base, self.text_encoder, options.resolution)
@@ -102,7 +103,11 @@ class LoraTask:
         # PEFT's key spelling (`<module>.lora_A.weight` / `lora_B.weight`), which diffusers' loader reads as is
         layers = {"unet_lora_layers": get_peft_model_state_dict(model.unet)}
         if model.text_encoder is not None:
-            layers["text_encoder_lora_layers"] = get_peft_model_state_dict(model.text_encoder)
+            # the CLIP module names with `text_model.` as the hub's diffusers LoRAs spell them (transformers 5
+            # flattened it away; diffusers' loader takes both)
+            text = get_peft_model_state_dict(model.text_encoder)
+            layers["text_encoder_lora_layers"] = {
+                key if key.startswith("text_model.") else f"text_model.{key}": value for key, value in text.items()}
         return {key: {k: v.detach().float().cpu().contiguous() for k, v in value.items()}
                 for key, value in layers.items()}
 

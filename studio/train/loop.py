@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import shutil
 import time
@@ -128,6 +129,36 @@ def _eval_loss(task: Task, model: Any, rows: list, resolution: int, device: Any,
     return value
 
 
+def _out_of_memory(exc: BaseException, step: int, options: TrainOptions, save_checkpoint: Callable[[], None],
+                   accelerator: Any) -> TrainError:
+    """The sentence for running out of (GPU) memory at `step`, after freeing what can be freed and saving a
+    checkpoint of the steps done (when that still fits), so nothing learned so far is lost."""
+    import gc
+
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+    kept = ""
+    if step > 0:
+        try:
+            save_checkpoint()
+            kept = f" The {step} steps done are kept in a checkpoint; add --resume to go on from there."
+        except (torch.OutOfMemoryError, RuntimeError, OSError):
+            kept = " The last checkpoint could not be saved; --resume goes on from the one before."
+    where = "GPU" if accelerator.device.type == "cuda" else "memory"
+    advice = [f"--batch {max(1, options.batch // 2)}" if options.batch > 1 else None,
+              f"--resolution {max(256, options.resolution // 2 // 8 * 8)}" if options.resolution > 256 else None,
+              "gradient checkpointing (leave out --no-gradient-checkpointing)"
+              if not options.gradient_checkpointing else None,
+              "--precision fp16 or bf16" if options.precision == "fp32" else None]
+    tips = ", ".join(a for a in advice if a) or "a smaller model or a GPU with more memory"
+    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return TrainError(f"Out of {where} at step {step + 1} of {options.steps} ({first_line[:160]}); try {tips}."
+                      f"{kept}")
+
+
 def run_training(task: Task, data: TrainingSet, options: TrainOptions, *, work: Path, out: Path,
                  resume: bool = False, on_progress: ProgressCallback | None = None,
                  should_stop: Callable[[], bool] | None = None, show_bar: bool = True) -> TrainReport:
@@ -197,12 +228,23 @@ def run_training(task: Task, data: TrainingSet, options: TrainOptions, *, work: 
     validation: list[Path] = []
 
     def save_checkpoint() -> None:
+        """Written into `step-N.partial/` and renamed when whole: a run killed while saving leaves the older
+        checkpoints as they were and no half checkpoint that --resume would pick."""
+        if step == 0 or (step == resumed_from):
+            return
         target = work / CHECKPOINTS / f"step-{step}"
-        accelerator.save_state(str(target))
+        partial = target.with_name(target.name + ".partial")
         if accelerator.is_main_process:
-            (target / PROGRESS).write_text(json.dumps({"task": task.name, "step": step, "data_hash": data.hash,
-                                                       "losses": losses, "options": options.to_dict()}),
-                                           encoding="utf-8")
+            shutil.rmtree(partial, ignore_errors=True)
+        accelerator.wait_for_everyone()
+        accelerator.save_state(str(partial))
+        accelerator.wait_for_everyone()
+        if accelerator.is_main_process:
+            (partial / PROGRESS).write_text(json.dumps({"task": task.name, "step": step, "data_hash": data.hash,
+                                                        "losses": losses, "options": options.to_dict()}),
+                                            encoding="utf-8")
+            shutil.rmtree(target, ignore_errors=True)
+            os.replace(partial, target)
             for _, old in _checkpoints(work)[:-KEEP_CHECKPOINTS]:
                 shutil.rmtree(old, ignore_errors=True)
 
@@ -219,7 +261,9 @@ def run_training(task: Task, data: TrainingSet, options: TrainOptions, *, work: 
         folder.mkdir(parents=True, exist_ok=True)
         for index, image in enumerate(images):
             path = folder / f"step-{step}-{index}.png"
-            image.save(path)
+            temp = path.with_name(f".{path.name}.tmp")
+            image.save(temp, format="PNG")
+            os.replace(temp, path)
             validation.append(path)
 
     bar = tqdm(total=options.steps, initial=step, desc=f"train {task.name}", unit="step", dynamic_ncols=True,
@@ -260,6 +304,9 @@ def run_training(task: Task, data: TrainingSet, options: TrainOptions, *, work: 
                 break
     except KeyboardInterrupt:
         status = "cancelled"
+    except torch.OutOfMemoryError as exc:
+        bar.close()
+        raise _out_of_memory(exc, step, options, save_checkpoint, accelerator) from exc
     finally:
         bar.close()
     accelerator.wait_for_everyone()

@@ -87,18 +87,38 @@ def train(job: TrainJob, *, on_progress: ProgressCallback | None = None,
         report = run_training(task, data, job.options, work=job.work_dir, out=job.out, resume=job.resume,
                               on_progress=on_progress, should_stop=should_stop, show_bar=show_bar)
     except BaseException as exc:
+        error = _as_train_error(exc)
         if job.document is not None and _is_main_process():
             from studio.train.record import log_run
 
-            message = str(exc) if isinstance(exc, TrainError) else f"{type(exc).__name__}: {exc}"
+            message = str(error) if isinstance(error, TrainError) else f"{type(error).__name__}: {error}"
             log_run(job, data=data.describe(), base_model=base_identity, report=None, error=message or
                     traceback.format_exc(limit=1), seconds=time.perf_counter() - started)
-        raise
+        if error is exc:
+            raise
+        raise error from exc
     if job.document is not None and _is_main_process():
+        from studio.errors import StudioError
         from studio.train.record import log_run
 
-        log_run(job, data=data.describe(), base_model=base_identity, report=report)
+        try:
+            log_run(job, data=data.describe(), base_model=base_identity, report=report)
+        except StudioError as exc:
+            kept = f"the model was written to {job.out}" if report.status == "ok" else "the checkpoints are kept"
+            raise TrainError(f"Training ended ({report.status}; {kept}), but it could not be logged in "
+                             f"{job.document}: {exc}") from exc
     return report
+
+
+def _as_train_error(exc: BaseException) -> BaseException:
+    """Running out of memory outside the loop (moving the model to the GPU, building the optimizer) as a
+    sentence; everything else as it is."""
+    import torch
+
+    if isinstance(exc, torch.OutOfMemoryError):
+        return TrainError("Out of GPU memory while setting up the run; try a smaller --resolution or --batch, "
+                          "mixed precision (--precision auto), or --device cpu.")
+    return exc
 
 
 def _is_main_process() -> bool:

@@ -71,6 +71,12 @@ def _common(parser: argparse.ArgumentParser, task: str) -> None:
     parser.add_argument("--document", type=Path, metavar="DOC.studio", help="log the run in this document's history")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     parser.add_argument("--allow-pickle", action="store_true", help="allow pickle checkpoints (.ckpt .pt .bin)")
+    parser.add_argument("--progress", choices=("bar", "json"), default="bar",
+                        help="bar: a progress bar with the loss (default); json: one JSON object a line on stdout "
+                             "(for programs, e.g. the window: {\"step\", \"total\", \"loss\"}, then "
+                             "{\"status\", \"output\", ...})")
+    parser.add_argument("--stop-file", type=Path, metavar="PATH",
+                        help="stop (saving a checkpoint) as soon as this file exists")
 
 
 def job_from_args(args: argparse.Namespace) -> Any:
@@ -92,28 +98,49 @@ def job_from_args(args: argparse.Namespace) -> Any:
 
 
 def _run(args: argparse.Namespace) -> int:
+    import json
     import os
+    import sys
 
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     from studio.train.run import train
 
     job = job_from_args(args)
-    report = train(job)
+    lines = args.progress == "json"
+
+    def progress(step: int, total: int, loss: float) -> None:
+        print(json.dumps({"step": step, "total": total, "loss": round(loss, 6)}), flush=True)
+
+    stop_file = args.stop_file
+    report = train(job, on_progress=progress if lines else None, show_bar=not lines,
+                   should_stop=(lambda: stop_file.exists()) if stop_file is not None else None)
     if os.environ.get("RANK", "0") != "0":
         return 0
+    if lines:
+        print(json.dumps({"status": report.status, "steps": report.steps,
+                          "output": str(job.out.resolve()) if report.status == "ok" else None,
+                          "work": str(job.work_dir), "eval_loss": [report.eval_loss_start, report.eval_loss_end],
+                          "validation": [str(p) for p in report.validation], "seconds": round(report.seconds, 2)}),
+              flush=True)
+    _summary(job, report, file=sys.stderr if lines else sys.stdout)
+    return 0 if report.status == "ok" else 130
+
+
+def _summary(job: Any, report: Any, *, file: Any) -> None:
     losses = report.losses
     first = losses[0][1] if losses else float("nan")
     last = losses[-1][1] if losses else float("nan")
-    print(f"{report.status}: {report.steps} steps on {report.device} ({report.mixed_precision} mixed precision, "
-          f"{report.processes} process(es)) in {report.seconds:.1f} s; loss {first:.4f} -> {last:.4f}")
+    lines = [f"{report.status}: {report.steps} steps on {report.device} ({report.mixed_precision} mixed precision, "
+             f"{report.processes} process(es)) in {report.seconds:.1f} s; loss {first:.4f} -> {last:.4f}"]
     if report.eval_loss_start is not None and report.eval_loss_end is not None:
-        print(f"fixed-noise loss on the training rows: {report.eval_loss_start:.4f} -> {report.eval_loss_end:.4f}")
+        lines.append(f"fixed-noise loss on the training rows: {report.eval_loss_start:.4f} -> "
+                     f"{report.eval_loss_end:.4f}")
     if report.validation:
-        print(f"validation images: {report.validation[-1].parent}")
+        lines.append(f"validation images: {report.validation[-1].parent}")
     if report.status == "ok":
-        print(f"wrote {job.out}")
+        lines.append(f"wrote {job.out}")
     else:
-        print(f"stopped; resume with the same command and --resume (checkpoints in {job.work_dir})")
+        lines.append(f"stopped; resume with the same command and --resume (checkpoints in {job.work_dir})")
     if job.document is not None:
-        print(f"logged in {job.document}")
-    return 0 if report.status == "ok" else 130
+        lines.append(f"logged in {job.document}")
+    print("\n".join(lines), file=file)

@@ -6,7 +6,9 @@ encoded `bytes` and a `path`.
 The folder is read with pyarrow (no `datasets` needed at run time). Every image is decoded once up front, so a
 corrupt row fails before any training with a message naming it. The data hash (sha256 over the parquet files'
 bytes, in name order) is what a training run records, so a model can be traced back to the rows it learned from.
-The last `held_out` rows are kept out of training and used for validation images.
+The last `held_out` rows are kept out of training and used for validation images. A row that repeats an earlier
+one (same image bytes and prompt, and for a ControlNet the same map) is read once: a LoRA set made of several
+exports (one per control kind) holds a result once per map it had.
 """
 
 from __future__ import annotations
@@ -73,6 +75,17 @@ def _decode(cell: Any, *, what: str) -> Image.Image:
         raise TrainError(f"{what} is not a readable image ({exc}).") from exc
 
 
+def _row_key(columns: dict[str, list], index: int, text: str | None, need_conditioning: bool) -> tuple[str, ...]:
+    def digest(cell: Any) -> str:
+        data = cell.get("bytes") if isinstance(cell, dict) else None
+        return hashlib.sha1(data).hexdigest() if isinstance(data, bytes) else f"row-{index}-{id(cell)}"
+
+    key = (digest(columns["image"][index]), text or "")
+    if need_conditioning:
+        key += (digest(columns["conditioning_image"][index]),)
+    return key
+
+
 def load_training_set(folder: str | Path, *, need_conditioning: bool, held_out: int | None = None) -> TrainingSet:
     """Read and check the export in `folder`. `held_out` rows (default: one in ten, at least one when there are
     two rows or more, none for a single row) are kept for validation."""
@@ -82,6 +95,7 @@ def load_training_set(folder: str | Path, *, need_conditioning: bool, held_out: 
     folder = Path(folder)
     digest = hashlib.sha256()
     rows: list[Row] = []
+    seen: set[tuple[str, ...]] = set()
     for file in _parquet_files(folder):
         digest.update(file.name.encode() + b"\0")
         try:
@@ -102,6 +116,10 @@ def load_training_set(folder: str | Path, *, need_conditioning: bool, held_out: 
             text = columns["text"][index]
             if text is not None and not isinstance(text, str):
                 raise TrainError(f"{what} has a prompt that is not text.")
+            key = _row_key(columns, index, text, need_conditioning)
+            if key in seen:
+                continue  # the same result exported twice (e.g. with its edge and its pose map, for a LoRA)
+            seen.add(key)
             conditioning = None
             if need_conditioning:
                 conditioning = _decode(columns["conditioning_image"][index], what=f"{what} (conditioning_image)")

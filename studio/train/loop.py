@@ -140,8 +140,8 @@ def _out_of_memory(exc: BaseException, step: int, options: TrainOptions, save_ch
     gc.collect()
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
-    kept = ""
-    if step > 0:
+    kept = " --resume goes on from the last checkpoint."
+    if step > 0 and accelerator.num_processes == 1:  # with several, the others would wait for it forever
         try:
             save_checkpoint()
             kept = f" The {step} steps done are kept in a checkpoint; add --resume to go on from there."

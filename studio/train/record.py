@@ -30,7 +30,7 @@ def training_event_for(job: TrainJob, *, data: dict[str, Any], base_model: dict[
     written = report is not None and report.status == "ok" and job.out.exists()
     return ev.training_event(
         task=job.task, status="failed" if report is None else report.status, error=error,
-        data={**data, "kind": job.kind}, base_model=base_model, settings=job.settings(),
+        data={**data, "kind": job.kind}, base_model=base_model, settings=_settings(job, report),
         losses=report.thinned_losses() if report else [], steps=report.steps if report else 0,
         eval_loss={"start": report.eval_loss_start if report else None,
                    "end": report.eval_loss_end if report else None},
@@ -38,6 +38,15 @@ def training_event_for(job: TrainJob, *, data: dict[str, Any], base_model: dict[
         validation=[str(p) for p in report.validation] if report else [],
         seconds=report.seconds if report else seconds, thumbnail=thumbnail,
     )
+
+
+def _settings(job: TrainJob, report: TrainReport | None) -> dict[str, Any]:
+    """The job's settings, and where it ran (device, processes, mixed precision) when it ran."""
+    settings = job.settings()
+    if report is not None:
+        settings["ran_on"] = {"device": report.device, "processes": report.processes,
+                              "mixed_precision": report.mixed_precision}
+    return settings
 
 
 def log_run(job: TrainJob, **details: Any) -> Appended:

@@ -8,7 +8,7 @@ import json
 
 import numpy as np
 import pytest
-from engine_fixtures import tiny_request, tiny_sd15  # noqa: F401
+from engine_fixtures import tiny_request, tiny_sd15, tiny_sdxl  # noqa: F401
 from safetensors import safe_open
 from train_fixtures import make_export
 
@@ -128,3 +128,17 @@ def test_a_stopped_run_resumes_from_its_checkpoint(export, tiny_sd15, tmp_path):
     with pytest.raises(TrainError, match="other weights"):
         train(other, show_bar=False)
     assert not (tmp_path / "other.safetensors").exists()
+
+
+def test_an_sdxl_lora_trains_and_loads(export, tiny_sdxl, tmp_path):
+    """The SDXL path: both text encoders' states and the size/crop time ids feed the UNet."""
+    _, data = export
+    out = tmp_path / "xl-style.safetensors"
+    job = TrainJob(task="lora", data=data, model=str(tiny_sdxl.base), out=out,
+                   options=TrainOptions(steps=3, lr=1e-2, validate_every=0, checkpoint_every=0, **FAST))
+    report = train(job, show_bar=False)
+    assert report.status == "ok" and all(np.isfinite(v) for _, v in report.losses)
+    located = locate_lora(LoraInput(str(out)), allow_pickle=False, base_family="sdxl", context_width=64)
+    assert located.layout == "diffusers"
+    engine = Engine(ModelSettings.for_model(str(tiny_sdxl.base)))
+    assert np.abs(_picture(engine, [LoraInput(str(out))]) - _picture(engine)).mean() > 0.0

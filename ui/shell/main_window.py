@@ -39,6 +39,7 @@ from ui.generate.live import LiveController
 from ui.generate.live_panel import LivePreviewPanel
 from ui.generate.panel import GeneratePanel
 from ui.history.exports import HistoryExports
+from ui.history.training import HistoryTraining
 from ui.history.panel import HistoryPanel
 from ui.history.recorder import HistoryRecorder
 from ui.history.recovery import offer_recovery
@@ -136,11 +137,14 @@ class MainWindow(QMainWindow):
         self.chat = ChatController(context, panel=self.chat_panel, generation=self.generation,
                                    recorder=self.recorder)
         self.exports = HistoryExports(context, history=self.history, recorder=self.recorder)
+        self.training = HistoryTraining(context, history=self.history, recorder=self.recorder,
+                                        on_trained=self.generation.reload_models)
         self.pose_commands = PoseCommands(context, view=self.view)
         self.mask_commands = MaskCommands(context, view=self.view)
         self.menus = Menus(self, [*self.files.commands(), *self.pose_commands.commands(),
                                   *self.layer_commands.commands(), *self.mask_commands.commands(),
-                                  *self.generation.commands(), *self.exports.commands()])
+                                  *self.generation.commands(), *self.exports.commands(),
+                                  *self.training.commands()])
         self.tool_options.add_mask_actions([self.commands[key] for key in MASK_TOOLBAR_KEYS])
         self.layers_panel.add_actions([self.commands[key] for key in (
             "import_image", "edges_from_reference", "invert_edges", "clear_layer", "remove_reference",
@@ -312,6 +316,7 @@ class MainWindow(QMainWindow):
         self.live.shutdown()
         self.generation.cancel()
         self.chat.shutdown()
+        self.training.shutdown()  # a training run stops and keeps a checkpoint
         self.runner.wait(10_000)
         self.recorder.flush()
         self.history.close()

@@ -22,6 +22,7 @@ AREAS = (
     "studio.assistant.cli",   # assistant
     "studio.png.cli",         # png read
     "studio.scorer.cli",      # scorer
+    "studio.train.cli",       # train lora, train controlnet
 )
 
 

@@ -6,6 +6,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+if not os.environ.get("STUDIO_CACHE_DIR"):  # model hashes and compile caches of tests stay out of the user's cache
+    import atexit
+    import shutil
+    import tempfile
+
+    os.environ["STUDIO_CACHE_DIR"] = tempfile.mkdtemp(prefix="studio-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["STUDIO_CACHE_DIR"], True)
 
 import pytest  # noqa: E402
 

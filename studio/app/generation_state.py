@@ -11,7 +11,7 @@ from typing import Any
 
 from studio.app.generation_settings import GenerationSettings
 from studio.app.observable import Event
-from studio.document.history import UndoStep
+from studio.document.history import UndoHistory, UndoStep
 
 
 class GenerationState:
@@ -57,3 +57,17 @@ class SettingsStep(UndoStep):
 
     def redo(self) -> None:
         self.state.set(self.after)
+
+
+def apply_settings(state: GenerationState, after: GenerationSettings, *, history: UndoHistory | None,
+                   label: str) -> bool:
+    """Make `after` current as one undo step on `history` (None: no undo); False when nothing changed.
+
+    The step records what the state holds once set (what the panel could show, e.g. a clamped size), so undo and
+    redo give exactly the before and after the designer saw."""
+    before = state.value
+    if not state.set(after):
+        return False
+    if history is not None:
+        history.push(SettingsStep(state, before=before, after=state.value, label=label))
+    return True

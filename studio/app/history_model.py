@@ -31,6 +31,7 @@ KIND_FILTERS: dict[str, tuple[str, ...] | None] = {
     "Generations": (ev.GENERATION,),
     "Feedback": (ev.FEEDBACK,),
     "Chat": (ev.CHAT,),
+    "Training": (ev.TRAINING,),
     "Restores & branches": (ev.CREATED, ev.RESTORE, ev.BRANCH),
 }
 
@@ -113,6 +114,10 @@ def _what(event: Event) -> str:
         return _short(f"Feedback on {target}: {' '.join(part for part in parts if part)}")
     if kind == ev.CHAT:
         return _short(f"Chat: {p['message']}")
+    if kind == ev.TRAINING:
+        task = "LoRA" if p["task"] == "lora" else "ControlNet"
+        done = f", {p['steps']} steps on {p['data']['rows']} rows" + (f": {p['output']}" if p["output"] else "")
+        return _short(f"{task} training {p['status']}{done}")
     if kind == ev.RESTORE:
         return f"Restored revision {p['revision']} (branch {p['branch']})"
     if kind == ev.BRANCH:

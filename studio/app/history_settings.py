@@ -1,7 +1,8 @@
 """The generation panel's settings as history fields, and back.
 
 Each field of `GenerationSettings` is one history setting (`prompt`, `negative_prompt`, `steps`, `seed`, ...);
-the per-layer control settings are one field, `controls` ({kind: {enabled, weight, start, end, mode}}). Reading
+the per-layer control settings are one field, `controls` ({kind: {enabled, weight, start, end, mode}}), and the
+LoRA list another, `loras` ([{path, weight, enabled}]). Reading
 fields back is forgiving: a value of the wrong type (a file from another version) is ignored, never fatal.
 """
 
@@ -10,7 +11,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from studio.app.generation_settings import CONTROL_FIELD_TYPES, FIELD_TYPES, GenerationSettings
+from studio.app.generation_settings import (
+    CONTROL_FIELD_TYPES,
+    FIELD_TYPES,
+    LORA_FIELD_TYPES,
+    GenerationSettings,
+    LoraSetting,
+)
 
 
 def settings_fields(settings: GenerationSettings) -> dict[str, Any]:
@@ -18,6 +25,7 @@ def settings_fields(settings: GenerationSettings) -> dict[str, Any]:
     fields = {name: getattr(settings, name) for name in FIELD_TYPES}
     fields["controls"] = {kind: {key: getattr(control, key) for key in CONTROL_FIELD_TYPES}
                           for kind, control in settings.controls.items()}
+    fields["loras"] = [dataclasses.asdict(lora) for lora in settings.loras]
     return fields
 
 
@@ -39,5 +47,19 @@ def settings_with_fields(base: GenerationSettings, fields: dict[str, Any]) -> Ge
             known = {key: value for key, value in values.items()
                      if key in CONTROL_FIELD_TYPES and _fits(value, CONTROL_FIELD_TYPES[key])}
             settings.controls[kind] = dataclasses.replace(control, **known)
+    recorded_loras = fields.get("loras")
+    if isinstance(recorded_loras, list):
+        settings.loras = [_lora(values) for values in recorded_loras if _lora(values) is not None]
     return settings
+
+
+def _lora(values: Any) -> LoraSetting | None:
+    """A recorded LoRA entry, or None when it has no file path (other keys of the wrong type keep defaults)."""
+    if not isinstance(values, dict) or not isinstance(values.get("path"), str) or not values["path"]:
+        return None
+    known = {key: value for key, value in values.items()
+             if key in LORA_FIELD_TYPES and _fits(value, LORA_FIELD_TYPES[key])}
+    lora = LoraSetting(**known)
+    lora.weight = float(lora.weight)
+    return lora
 

@@ -57,6 +57,10 @@ def _register_pose(subparsers) -> None:
     template.add_argument("--out", help="JSON file to write")
     template.set_defaults(func=_pose_template)
 
+    from studio.pose.from_photo import register as register_from_photo
+
+    register_from_photo(sub)  # `studio pose from-photo IMAGE --out pose.json` (MediaPipe, optional extra)
+
 
 def _pose_render(args) -> int:
     from studio.document.document import check_size

@@ -26,6 +26,8 @@ MAX_PIXELS = 64 * 1024 * 1024
 
 #: Layer order, bottom to top.
 LAYER_NAMES = ("reference", "edge", "depth", "pose")
+#: The inpaint mask: a layer of every document, but not a control layer (`layers` leaves it out).
+MASK_LAYER = "mask"
 CONTROL_KINDS = ("edge", "pose", "depth")
 
 
@@ -72,8 +74,9 @@ class Document:
         return tuple(self.layer(name) for name in LAYER_NAMES)
 
     def layer(self, name: str) -> Layer:
-        if name not in LAYER_NAMES:
-            raise DocumentError(f"Unknown layer {name!r}; layers are {', '.join(LAYER_NAMES)}.")
+        """The layer called `name`: one of `LAYER_NAMES` or "mask"."""
+        if name not in LAYER_NAMES and name != MASK_LAYER:
+            raise DocumentError(f"Unknown layer {name!r}; layers are {', '.join(LAYER_NAMES)} and {MASK_LAYER}.")
         return getattr(self, name)
 
     def copy(self) -> "Document":

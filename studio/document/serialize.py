@@ -148,10 +148,12 @@ def document_from_files(files: dict[str, bytes]) -> Document:
         if image.mode != "L":
             raise DocumentFormatError(f"{MASK_FILE} must be an 8-bit grey PNG, not mode {image.mode}.")
         doc.mask.set_mask(_sized(np.asarray(image, dtype=np.uint8), doc.mask, MASK_FILE), label="Load mask")
-        props = layers.get("mask", {})
-        try:
-            doc.mask.set_properties(props if isinstance(props, dict) else {})
-        except (DocumentError, TypeError, ValueError) as exc:
-            raise DocumentFormatError(f"document.json has bad properties for the mask layer ({exc}).") from exc
+    props = layers.get("mask", {})  # documents from before the mask have none: an empty, visible mask
+    if not isinstance(props, dict):
+        raise DocumentFormatError("document.json has malformed properties for the mask layer.")
+    try:
+        doc.mask.set_properties(props)
+    except (DocumentError, TypeError, ValueError) as exc:
+        raise DocumentFormatError(f"document.json has bad properties for the mask layer ({exc}).") from exc
     doc.history.clear()
     return doc

@@ -42,11 +42,12 @@ MemoryInfo = Callable[[], tuple[int, int]]
 
 
 def controlnets_of(pipe: Any) -> list[Any]:
-    """The ControlNet models of a pipeline (the members of a MultiControlNet), possibly none."""
+    """The ControlNet models of a pipeline (the members of a MultiControlNet), possibly none; each once (one
+    ControlNet Union model may run several controls)."""
     controlnet = getattr(pipe, "controlnet", None)
     if controlnet is None:
         return []
-    return list(getattr(controlnet, "nets", [controlnet]))
+    return list({id(net): net for net in getattr(controlnet, "nets", [controlnet])}.values())
 
 
 def uses_guidance(pipe: Any, request: GenerationRequest) -> bool:

@@ -16,15 +16,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from studio.engine.device import DeviceChoice
+from studio.engine.errors import ModelError
 from studio.engine.lora import LocatedLora, LoraInput, LoraState, locate_lora
 from studio.engine.models import check_controlnet_fits, family_of, load_base, load_controlnet
-from studio.engine.sources import LocatedModel
+from studio.engine.sources import LocatedModel, check_union_family
 
 Optimizer = Callable[[Any, DeviceChoice], Any]
 
 
 def _key(located: LocatedModel) -> tuple[str, str, str]:
-    return (str(located.path), located.fingerprint, located.role)
+    # a union ControlNet serving several kinds is loaded once
+    return (str(located.path), located.fingerprint, "union" if located.is_union else located.role)
 
 
 @dataclass
@@ -66,6 +68,7 @@ class ModelCache:
         assert self._base is not None, "load the base model first"
         key = _key(located)
         if key not in self._controlnets:
+            check_union_family(located.path, located.union_sizes, family=located.family, base_family=self._base.family)
             model = load_controlnet(located, dtype=self.device.dtype, allow_pickle=self.allow_pickle)
             check_controlnet_fits(controlnet=model, controlnet_at=located, unet=self._base.pipe.unet,
                                   base_at=self._base.located)
@@ -77,11 +80,16 @@ class ModelCache:
         """The pipeline for this base, these ControlNets (in request order) and mode, and the model family."""
         base_pipe, family = self.base(base)
         models = [self.controlnet(c) for c in controlnets]
+        union = _union_request(controlnets)
         key = (_key(base), tuple(_key(c) for c in controlnets), refine, inpaint)
         if key not in self._pipelines:
-            cls = _pipeline_class(family, with_control=bool(models), refine=refine, inpaint=inpaint)
+            cls = _pipeline_class(family, with_control=bool(models), refine=refine, inpaint=inpaint, union=union)
             extra = {}
-            if models:
+            if models and union:
+                from diffusers.models.controlnets.multicontrolnet_union import MultiControlNetUnionModel
+
+                extra["controlnet"] = models[0] if len(models) == 1 else MultiControlNetUnionModel(models)
+            elif models:
                 from diffusers.models.controlnets.multicontrolnet import MultiControlNetModel
 
                 extra["controlnet"] = models[0] if len(models) == 1 else MultiControlNetModel(models)
@@ -120,9 +128,26 @@ def free_memory(device: DeviceChoice) -> None:
         torch.cuda.empty_cache()
 
 
-def _pipeline_class(family: str, *, with_control: bool, refine: bool, inpaint: bool = False) -> Any:
+def _union_request(controlnets: list[LocatedModel]) -> bool:
+    """True when the ControlNets are union models; refuses a mix of union and plain ControlNets."""
+    unions = [c for c in controlnets if c.is_union]
+    if unions and len(unions) != len(controlnets):
+        plain = next(c for c in controlnets if not c.is_union)
+        raise ModelError(f"The {unions[0].role} ControlNet {unions[0].path} is a ControlNet Union model and the "
+                         f"{plain.role} ControlNet {plain.path} a plain one; diffusers cannot run both in one "
+                         "generation. Use the union model for every kind (it has a control type for each), or none.")
+    return bool(unions)
+
+
+def _pipeline_class(family: str, *, with_control: bool, refine: bool, inpaint: bool = False,
+                    union: bool = False) -> Any:
     import diffusers
 
+    if union:
+        if family != "sdxl":
+            raise ModelError("ControlNet Union models run with SDXL base models only.")
+        return getattr(diffusers, "StableDiffusionXLControlNetUnion" +
+                       ("InpaintPipeline" if inpaint else "Img2ImgPipeline" if refine else "Pipeline"))
     prefix = "StableDiffusionXL" if family == "sdxl" else "StableDiffusion"
     control = "ControlNet" if with_control else ""
     if inpaint:

@@ -6,6 +6,7 @@
                       [--device auto|cuda|cpu] [--dtype auto|fp16|bf16|fp32] [--lora-dir DIR]
     studio models remove NAME
     studio models list
+    studio models hash PATH ...            (sha256 and A1111 `Model hash` of model files or folders, cached)
     studio generate [--model SOURCE] [--controlnet KIND=SOURCE ...] --control KIND=IMAGE[,weight=W,start=S,end=E,
                     mode=M,resize=R] ... --prompt TEXT | --from-png PNG [--negative TEXT] [--steps N] [--guidance X] [--seed N]
                     [--width W --height H] [--scheduler NAME] [--batch N] [--init IMAGE --strength S]
@@ -19,6 +20,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -186,6 +188,7 @@ def _request_for(args: argparse.Namespace) -> Any:
         if settings is None:
             raise RequestError(f"{args.from_png} carries no generation settings to start from.")
         request, notes = request_from_settings(settings)
+        args.png_model_hash = settings.model_hash
         print(f"settings from {args.from_png} ({settings.source})")
         for note in notes:
             print(f"note: {note}")
@@ -234,7 +237,7 @@ def _generate(args: argparse.Namespace) -> int:
     if args.document:
         logged = log_generation_to_document(args.document, request, result=result)
         print(f"logged in {args.document} (revision {logged.revision})")
-    for note in result.notes:
+    for note in [*result.notes, *_model_hash_notes(args, result.models)]:
         print(f"note: {note}")
     if result.cancelled:
         print("cancelled")
@@ -243,6 +246,16 @@ def _generate(args: argparse.Namespace) -> int:
         save_png(image, path, request=request, seed=seed, models=result.models)
         print(f"wrote {path} (seed {seed}, {result.timings['run']:.2f} s, {result.device})")
     return 0
+
+
+def _model_hash_notes(args: argparse.Namespace, models: list[dict[str, Any]]) -> list[str]:
+    """A note when --from-png's PNG names another `Model hash` (A1111 AutoV2) than the base model used now."""
+    wanted = (getattr(args, "png_model_hash", None) or "").strip().lower()
+    used = next((m.get("model_hash") for m in models if m.get("role") == "base"), None)
+    if not wanted or not used or used.startswith(wanted) or wanted.startswith(used):
+        return []
+    return [f"the PNG was made with Model hash {wanted}; this run used {used} (another model, or another "
+            "version of it), so the pixels will differ"]
 
 
 # ------------------------------------------------------------------------------------------------------- models
@@ -280,6 +293,25 @@ def _register_models(subparsers: Any) -> None:
     p = sub.add_parser("remove", help="remove a model from the settings")
     p.add_argument("name")
     p.set_defaults(func=_remove)
+
+    p = sub.add_parser("hash", help="print the sha256 and the A1111/Civitai `Model hash` (AutoV2) of models")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="model file or diffusers folder")
+    p.set_defaults(func=_hash)
+
+
+def _hash(args: argparse.Namespace) -> int:
+    from studio.engine.model_hash import autov2, model_sha256
+
+    status = 0
+    for path in args.paths:
+        try:
+            digest = model_sha256(path)
+        except StudioError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            status = 1
+            continue
+        print(f"{autov2(digest)}  {digest}  {path}")
+    return status
 
 
 def _make_tiny(args: argparse.Namespace) -> int:

@@ -55,7 +55,17 @@ def _mode_hook(mode: str, uses_cfg: Callable[[], bool]) -> Callable[..., Any]:
 def install_mode_hooks(controlnets: list[Any], modes: list[str], *, uses_cfg: Callable[[], bool]) -> list[Any]:
     """Add hooks for the non-"balanced" modes; returns handles to pass to `remove_hooks` after the run."""
     handles = []
+    seen: dict[int, str] = {}  # one union ControlNet may run several controls: hook it once
     for controlnet, mode in zip(controlnets, modes):
+        if id(controlnet) in seen:
+            if seen[id(controlnet)] != mode:
+                from studio.engine.errors import RequestError
+
+                remove_hooks(handles)
+                raise RequestError("One ControlNet Union model runs two of these controls, so they need the same "
+                                   f"control mode (not {seen[id(controlnet)]!r} and {mode!r}).")
+            continue
+        seen[id(controlnet)] = mode
         if mode != "balanced":
             handles.append(controlnet.register_forward_hook(_mode_hook(mode, uses_cfg)))
     return handles
@@ -84,4 +94,5 @@ def _guess_mode_hook(_module: Any, _args: Any, output: Any) -> Any:
 def install_guess_mode_hooks(controlnets: list[Any]) -> list[Any]:
     """For a run with diffusers' `guess_mode=True`: rescale every ControlNet's residuals from diffusers' guess-mode
     scales to the soft-injection scales; returns handles for `remove_hooks`."""
-    return [controlnet.register_forward_hook(_guess_mode_hook) for controlnet in controlnets]
+    unique = {id(c): c for c in controlnets}.values()  # a union ControlNet running several controls: once
+    return [controlnet.register_forward_hook(_guess_mode_hook) for controlnet in unique]

@@ -7,7 +7,9 @@
     Steps: 4, Sampler: UniPC, CFG scale: 7.0, Seed: 3, Size: 64x64, Model hash: 1a2b3c4d5e, Model: tiny,
     ControlNet 0: "Module: edge, Model: edge [9f8e7d6c5b], Weight: 1.0, ...", Version: ControlNet Studio
 
-(one line after the prompts). `studio_request` (compressed iTXt) holds the JSON of the request that remakes
+(one line after the prompts). `Model hash` is A1111's AutoV2 (sha256[:10] of the checkpoint, or of a diffusers
+folder's weight files, see model_hash.py) and a ControlNet's bracket its sha256[:8], as sd-webui-controlnet
+writes them; a model whose digest is not known gets no hash rather than a wrong one. `studio_request` (compressed iTXt) holds the JSON of the request that remakes
 exactly this image: its seed filled in and batch size 1.
 """
 
@@ -54,7 +56,9 @@ def a1111_parameters(request: GenerationRequest, *, seed: int, models: list[dict
               f"CFG scale: {request.guidance_scale:g}", f"Seed: {seed}", f"Size: {request.width}x{request.height}"]
     base = next((m for m in models if m.get("role") == "base"), None)
     if base is not None:
-        fields += [f"Model hash: {base['fingerprint'][:10]}", f"Model: {_model_name(base)}"]
+        if base.get("model_hash"):
+            fields.append(f"Model hash: {base['model_hash']}")
+        fields.append(f"Model: {_model_name(base)}")
     if request.is_refine:
         fields.append(f"Denoising strength: {request.strength:g}")
     if request.hires_scale > 1.0:
@@ -71,7 +75,8 @@ def a1111_parameters(request: GenerationRequest, *, seed: int, models: list[dict
     by_kind = {m.get("role"): m for m in models}
     for index, control in enumerate(request.controls):
         model = by_kind.get(control.kind)
-        model_text = f"{_model_name(model)} [{model['fingerprint'][:8]}]" if model else "None"
+        model_text = "None" if model is None else \
+            f"{_model_name(model)} [{model['sha256'][:8]}]" if model.get("sha256") else _model_name(model)
         unit = (f"Module: {control.kind}, Model: {_plain(model_text)}, Weight: {control.weight:g}, "
                 f"Resize Mode: {_RESIZE_LABELS[control.resize_mode]}, Guidance Start: {control.start:g}, "
                 f"Guidance End: {control.end:g}, Control Mode: {_MODE_LABELS[control.mode]}")

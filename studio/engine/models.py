@@ -2,7 +2,8 @@
 
 Base models load as `StableDiffusionPipeline` (SD 1.x/2.x) or `StableDiffusionXLPipeline`, from a diffusers folder
 (`from_pretrained`) or a single checkpoint (`from_single_file` with a local config folder); ControlNets load as
-`ControlNetModel` the same two ways. Everything is `local_files_only`. Any loading failure becomes a `ModelError`
+`ControlNetModel` the same two ways, and ControlNet Union checkpoints as `ControlNetUnionModel` (union.py).
+Everything is `local_files_only`. Any loading failure becomes a `ModelError`
 naming the file.
 """
 
@@ -80,6 +81,12 @@ def load_controlnet(located: LocatedModel, *, dtype: Any, allow_pickle: bool) ->
     from diffusers import ControlNetModel
 
     quiet_loading()
+    if located.is_union:
+        from studio.engine.union import load_union
+
+        model = load_union(located, dtype=dtype, allow_pickle=allow_pickle, errors=_LOAD_ERRORS)
+        _check_complete(model, located)
+        return model
     try:
         if located.layout == "folder":
             model = ControlNetModel.from_pretrained(located.path, dtype=dtype, local_files_only=True,

@@ -14,6 +14,9 @@
 - Thread safety: one generation at a time (a lock); call from a worker thread, cancel from any thread.
 - Speed-ups: `optimize` (e.g. `accel.Accelerator`) is applied once to each newly built pipeline; if it offers
   `plan_run`, each run also takes its `RunPlan` (guess mode, step-end work, previews, a context; see run_plan.py).
+- Model identity: locating a model starts hashing it in the background (`model_hash.ModelHasher`; cached by
+  path, size and mtime), so the sha256 / A1111 `Model hash` is ready or nearly so when the run ends; the result's
+  identities carry it (a finished run waits for it, drafts and cancelled runs take it only when already known).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from studio.engine.errors import DeviceOutOfMemoryError, GenerationError, ModelE
 from studio.engine.hires import second_pass_request, tiled_decode, upscale_latents
 from studio.engine.inpaint import plan_inpaint
 from studio.engine.lora import resolve_request_loras
+from studio.engine.model_hash import ModelHasher, default_hasher, hashed_identity
 from studio.engine.preview import latents_to_preview, wants_preview
 from studio.engine.prompt_weights import parse_weighted, prompt_embeddings
 from studio.engine.request import GenerationRequest
@@ -42,6 +46,7 @@ from studio.engine.run_plan import RunPlan
 from studio.engine.schedulers import make_scheduler
 from studio.engine.settings import ModelSettings
 from studio.engine.sources import LocatedModel, bundled_controlnets, locate_base, locate_controlnet
+from studio.engine.union import is_union_pipeline, union_arguments
 
 
 class CancelToken:
@@ -97,8 +102,9 @@ class Engine:
     """Runs generation requests on the models named by `settings`, one at a time."""
 
     def __init__(self, settings: ModelSettings, *, preview_every: int = 5, optimize: Optimizer | None = None,
-                 device: DeviceChoice | None = None) -> None:
+                 device: DeviceChoice | None = None, hasher: ModelHasher | None = None) -> None:
         settings.validate()
+        self.hasher = hasher or default_hasher()
         self.settings = settings
         self.preview_every = preview_every
         self.optimize = optimize
@@ -122,7 +128,13 @@ class Engine:
                 raise ModelError(f"No {kind} ControlNet is set up for the model {entry.base}; add one with "
                                  f"--controlnet {kind}=PATH or `studio models set --controlnet {kind}=PATH`.")
             controlnets.append(locate_controlnet(kind, sources[kind], allow_pickle=allow, base_family=base.family))
+        for model in (base, *controlnets):
+            self.hasher.start(model.path)
         return base, controlnets
+
+    def identities(self, located: list[Any], *, wait: bool) -> list[dict[str, Any]]:
+        """The identities of `located` models with their sha256 and `Model hash` (see the module docstring)."""
+        return [hashed_identity(m.identity(), self.hasher, wait=wait) for m in located]
 
     def prepare(self, request: GenerationRequest) -> Any:
         """Load and assemble the pipeline `request` needs (e.g. to warm up before the first run)."""
@@ -140,6 +152,8 @@ class Engine:
             raise ModelError(f"{base.path} is an inpainting model ({pipe.unet.config.in_channels}-channel UNet); "
                              "it only repaints masked areas: give an image and a mask (--init, --mask).")
         located_loras = self._cache.apply_loras(loras)
+        for lora in located_loras:
+            self.hasher.start(lora.path)
         return pipe, family, [base, *controlnets, *located_loras], prompt
 
     def unload(self) -> None:
@@ -188,6 +202,7 @@ class Engine:
             if hires and not result.cancelled:
                 result.images, result.cancelled = self._hires_pass(request, result.images, seeds,
                                                                    on_progress=on_progress, cancel=cancel)
+        result.models = self.identities(located, wait=not (draft or result.cancelled))
         done = time.perf_counter()
         result.timings = {"load": loaded - started, "prepare": prepared - loaded, "run": done - prepared,
                           "total": done - started}
@@ -241,6 +256,9 @@ class Engine:
             kwargs.update({"width": width, "height": height})
             if controls:
                 kwargs["image"] = maps[0] if len(maps) == 1 else maps
+        if controls and is_union_pipeline(pipe):
+            union_arguments(kwargs, [c.kind for c in controls], controlnet=pipe.controlnet,
+                            inpaint_or_refine=request.is_inpaint or request.is_refine)
         return kwargs
 
     def _hires_pass(self, request: GenerationRequest, first: list[Any], seeds: list[int], *,

@@ -67,7 +67,7 @@ class DraftEngine:
         """The identities of the models a request with controls `kinds` uses, the device and the family."""
         with self.service.using(self.model) as engine:
             base, controlnets = engine.locate_models(kinds)
-            return [m.identity() for m in (base, *controlnets)], engine.device.describe(), base.family
+            return engine.identities([base, *controlnets], wait=False), engine.device.describe(), base.family
 
 
 class _Using:

@@ -33,7 +33,8 @@ class LocatedModel:
 
     role: "base" or a control kind. layout: "folder" (diffusers) or "file" (single checkpoint). key_layout, for
     files: "ldm" (original layout) or "diffusers". family: "sd1" | "sd2" | "sdxl" when the weights tell, else None.
-    config_dir: the diffusers config folder a single file is loaded with.
+    config_dir: the diffusers config folder a single file is loaded with. union_sizes: for a ControlNet Union
+    model (see union.py) the union config values read from its weights ({} when only its config tells), else None.
     """
 
     role: str
@@ -46,11 +47,19 @@ class LocatedModel:
     key_layout: str | None = None
     family: str | None = None
     config_dir: Path | None = None
+    union_sizes: dict[str, int] | None = None
+
+    @property
+    def is_union(self) -> bool:
+        return self.union_sizes is not None
 
     def identity(self) -> dict[str, Any]:
         """Plain data naming exactly this model version (for results, metadata and caches)."""
-        return {"role": self.role, "source": self.source, "path": str(self.path), "layout": self.layout,
-                "hub_id": self.hub_id, "fingerprint": self.fingerprint, "size_bytes": self.size_bytes}
+        identity = {"role": self.role, "source": self.source, "path": str(self.path), "layout": self.layout,
+                    "hub_id": self.hub_id, "fingerprint": self.fingerprint, "size_bytes": self.size_bytes}
+        if self.is_union:
+            identity["class"] = "ControlNetUnionModel"
+        return identity
 
 
 def hub_cache_dir() -> Path:
@@ -212,9 +221,10 @@ def read_model_index(index: Path) -> dict[str, Any]:
     except OSError as exc:
         raise ModelError(f"{index} cannot be read ({exc.strerror or exc}).") from exc
     except UntrustedJsonError as exc:
-        raise ModelError(f"{exc} It is not a usable model_index.json.") from None
+        raise ModelError(f"{exc} It is not a usable {index.name}.") from None
     if not isinstance(value, dict) or not isinstance(value.get("_class_name", ""), str):
-        raise ModelError(f"{index} is not a diffusers model index (it needs an object whose \"_class_name\" "
+        what = "model index" if index.name == "model_index.json" else "config"
+        raise ModelError(f"{index} is not a diffusers {what} (it needs an object whose \"_class_name\" "
                          "is text).")
     return value
 
@@ -254,11 +264,19 @@ def locate_controlnet(kind: str, source: str, *, allow_pickle: bool, base_family
         if not (path / "config.json").is_file():
             raise ModelError(f"{path} is not a ControlNet folder (no config.json).")
         _check_folder_weights(path, allow_pickle=allow_pickle)
+        from studio.engine.union import folder_union_sizes
+
+        sizes = folder_union_sizes(path, read_model_index(path / "config.json"))
+        check_union_family(path, sizes, family=None, base_family=base_family)
         digest, size = fingerprint(path)
         return LocatedModel(role=kind, source=source, path=path, layout="folder", hub_id=hub_id,
-                            fingerprint=digest, size_bytes=size)
+                            fingerprint=digest, size_bytes=size, union_sizes=sizes)
     shapes = read_tensor_shapes(path, allow_pickle=allow_pickle)
     key_layout, family = classify_controlnet_file(path, shapes)
+    from studio.engine.union import has_union_keys, union_sizes
+
+    sizes = union_sizes(shapes, path=path) if has_union_keys(shapes) else None
+    check_union_family(path, sizes, family=family, base_family=base_family)
     config_dir = _config_next_to(path)
     if config_dir is None:
         from studio.engine.configs import shipped_controlnet_config
@@ -266,7 +284,16 @@ def locate_controlnet(kind: str, source: str, *, allow_pickle: bool, base_family
         config_dir = shipped_controlnet_config(family or base_family, file=path)
     digest, size = fingerprint(path)
     return LocatedModel(role=kind, source=source, path=path, layout="file", hub_id=hub_id, fingerprint=digest,
-                        size_bytes=size, key_layout=key_layout, family=family, config_dir=config_dir)
+                        size_bytes=size, key_layout=key_layout, family=family, config_dir=config_dir,
+                        union_sizes=sizes)
+
+
+def check_union_family(path: Path, sizes: dict[str, int] | None, *, family: str | None, base_family: str | None) -> None:
+    """Refuse a ControlNet Union model for a base model that is not SDXL (diffusers' union pipelines are SDXL)."""
+    other = next((f for f in (family, base_family) if f not in (None, "sdxl")), None)
+    if sizes is not None and other is not None:
+        raise ModelError(f"{path} is a ControlNet Union model; Studio runs union models with SDXL base models only "
+                         f"(diffusers' union pipelines), not with {FAMILY_NAMES[other]}.")
 
 
 def bundled_controlnets(base: Path) -> dict[str, Path]:

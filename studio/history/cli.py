@@ -33,6 +33,9 @@ def _summary(kind: str, payload: dict[str, Any]) -> str:
     if kind == "snapshot":
         state = payload["state"]
         return f"{state['width']}x{state['height']}, layers {', '.join(l['name'] for l in state['layers'])}"
+    if kind == "training":
+        where = f" -> {payload['output']}" if payload["output"] else ""
+        return f"{payload['status']}: {payload['task']}, {payload['steps']} steps on {payload['data']['rows']} rows{where}"
     if kind in ("restore", "branch"):
         return f"revision {payload['revision']} on branch {payload.get('branch') or payload.get('name')}"
     return ""

@@ -21,6 +21,12 @@ Every event is plain JSON plus the blobs it names by hash. Kinds and payloads:
   a comment on a generation (event id) or on one of its results (index).
 - `chat` {message, reply, tool_calls, applied}: one assistant turn; tool calls with their results; whether the
   reply's fields were applied to the document.
+- `training` {task, status, error, data, base_model, settings, losses, steps, eval_loss, output, validation,
+  seconds}: one training run on a training export of this document's feedback (`studio train lora|controlnet
+  --document DOC`): task lora | controlnet, status ok | cancelled | failed, data {path, hash (sha256 of its
+  parquet files), rows, ...}, the base model's identity, the settings, [step, loss] pairs, the fixed-noise
+  evaluation loss {start, end}, the output path (null unless written) and the validation image paths; the last
+  validation image is the revision's thumbnail.
 - `restore` {revision, branch}, `branch` {revision, name}: made by `HistoryStore.restore` / `.branch`.
 """
 
@@ -53,9 +59,12 @@ FEEDBACK = "feedback"
 CHAT = "chat"
 RESTORE = "restore"
 BRANCH = "branch"
+TRAINING = "training"
 
-KINDS = (CREATED, SNAPSHOT, STROKE, POSE, LAYER, REFERENCE, SETTING, GENERATION, FEEDBACK, CHAT, RESTORE, BRANCH)
-APPENDABLE = (SNAPSHOT, STROKE, POSE, LAYER, REFERENCE, SETTING, GENERATION, FEEDBACK, CHAT)
+KINDS = (CREATED, SNAPSHOT, STROKE, POSE, LAYER, REFERENCE, SETTING, GENERATION, FEEDBACK, CHAT, RESTORE, BRANCH,
+         TRAINING)
+APPENDABLE = (SNAPSHOT, STROKE, POSE, LAYER, REFERENCE, SETTING, GENERATION, FEEDBACK, CHAT, TRAINING)
+TRAINING_TASKS = ("lora", "controlnet")
 STATUSES = ("ok", "cancelled", "failed")
 VERDICTS = ("accept", "reject")
 TEXT_SETTINGS = ("prompt", "negative_prompt")  # settings whose values are searchable text
@@ -141,8 +150,9 @@ def _validate_generation(kind: str, payload: Mapping[str, Any]) -> None:
             _fail(kind, "a control must be an object")
         _need(kind, control, "kind", str)
         _need_hash(kind, control, "image", nullable=True)
-    if request.get("init_image") is not None:
-        _need_hash(kind, request, "init_image")
+    for name in ("init_image", "mask"):
+        if request.get(name) is not None:
+            _need_hash(kind, request, name)
     for result in _need(kind, payload, "results", list):
         if not is_blob_hash(result):
             _fail(kind, "a result is not a blob hash")
@@ -170,6 +180,31 @@ def _validate_feedback(kind: str, payload: Mapping[str, Any]) -> None:
     comment = _need(kind, payload, "comment", str, nullable=True)
     if verdict is None and rating is None and comment is None:
         _fail(kind, "it needs a verdict, a rating or a comment")
+
+
+def _validate_training(kind: str, payload: Mapping[str, Any]) -> None:
+    if _need(kind, payload, "task", str) not in TRAINING_TASKS:
+        _fail(kind, f"'task' must be one of {', '.join(TRAINING_TASKS)}")
+    if _need(kind, payload, "status", str) not in STATUSES:
+        _fail(kind, f"'status' must be one of {', '.join(STATUSES)}")
+    _need(kind, payload, "error", str, nullable=True)
+    data = _need(kind, payload, "data", dict)
+    _need(kind, data, "path", str)
+    _need(kind, data, "hash", str)
+    _need(kind, data, "rows", int)
+    _need(kind, payload, "base_model", dict)
+    _need(kind, payload, "settings", dict)
+    for pair in _need(kind, payload, "losses", list):
+        if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], int)
+                and isinstance(pair[1], (int, float)) and not isinstance(pair[1], bool)):
+            _fail(kind, "a loss must be [step, value]")
+    if _need(kind, payload, "steps", int) < 0:
+        _fail(kind, "'steps' must not be negative")
+    _need(kind, payload, "eval_loss", dict)
+    _need(kind, payload, "output", str, nullable=True)
+    if not all(isinstance(path, str) for path in _need(kind, payload, "validation", list)):
+        _fail(kind, "a validation image must be a path")
+    _need(kind, payload, "seconds", (int, float))
 
 
 def validate_payload(kind: str, payload: Any) -> None:
@@ -220,6 +255,8 @@ def validate_payload(kind: str, payload: Any) -> None:
             if not isinstance(call, dict):
                 _fail(kind, "a tool call must be an object")
         _need(kind, payload, "applied", bool)
+    elif kind == TRAINING:
+        _validate_training(kind, payload)
     elif kind == RESTORE:
         _need(kind, payload, "revision", int)
         _need(kind, payload, "branch", str)
@@ -241,8 +278,7 @@ def blob_refs(kind: str, payload: Mapping[str, Any]) -> list[str]:
     if kind == GENERATION:
         request = payload["request"]
         refs = [c["image"] for c in request["controls"] if c.get("image") is not None]
-        if request.get("init_image") is not None:
-            refs.append(request["init_image"])
+        refs += [request[name] for name in ("init_image", "mask") if request.get(name) is not None]
         return refs + list(payload["results"])
     return []
 
@@ -260,6 +296,8 @@ def search_text(kind: str, payload: Mapping[str, Any]) -> str | None:
         return f"{payload['message']}\n{payload['reply']}"
     if kind == FEEDBACK:
         return payload["comment"]
+    if kind == TRAINING:
+        return "\n".join(filter(None, [f"{payload['task']} training", payload["output"] or "", payload["error"] or ""]))
     return None
 
 
@@ -349,7 +387,7 @@ def chat_event(*, message: str, reply: str, tool_calls: Sequence[Mapping[str, An
 def generation_event(
     *, request: Mapping[str, Any], control_images: Sequence[np.ndarray | None], results: Sequence[np.ndarray],
     models: Mapping[str, Any], seed: int | None, timings: Mapping[str, float], status: str = "ok",
-    error: str | None = None, init_image: np.ndarray | None = None,
+    error: str | None = None, init_image: np.ndarray | None = None, mask: np.ndarray | None = None,
 ) -> NewEvent:
     """A generation. `request` is the request JSON without images; `control_images[i]` is the image of
     `request["controls"][i]`. Images become blobs and the request names them by hash. Encoding the images
@@ -364,10 +402,11 @@ def generation_event(
         control["image"] = blob.hash if blob else None
         blobs += [blob] if blob else []
     request["controls"] = controls
-    if init_image is not None:
-        blob = Blob.from_array(init_image, compress_level=6)
-        request["init_image"] = blob.hash
-        blobs.append(blob)
+    for name, image in (("init_image", init_image), ("mask", mask)):  # an inpaint's mask too
+        if image is not None:
+            blob = Blob.from_array(image, compress_level=6)
+            request[name] = blob.hash
+            blobs.append(blob)
     result_blobs = [Blob.from_array(image, compress_level=6) for image in results]
     payload = {
         "request": request, "results": [b.hash for b in result_blobs], "models": dict(models),
@@ -377,3 +416,17 @@ def generation_event(
     shown = results[0] if len(results) else next((i for i in control_images if i is not None), None)
     thumb = make_thumbnail(shown) if shown is not None else None
     return _event(GENERATION, payload, blobs + result_blobs, thumb)
+
+
+def training_event(*, task: str, status: str, data: Mapping[str, Any], base_model: Mapping[str, Any],
+                   settings: Mapping[str, Any], losses: Sequence[Sequence[float]], steps: int,
+                   eval_loss: Mapping[str, float | None], output: str | None, validation: Sequence[str],
+                   seconds: float, error: str | None = None, thumbnail: np.ndarray | None = None) -> NewEvent:
+    """A training run (see the module docstring); `thumbnail` (an image, e.g. the last validation image)."""
+    payload = {
+        "task": task, "status": status, "error": error, "data": dict(data), "base_model": dict(base_model),
+        "settings": dict(settings), "losses": [[int(step), float(value)] for step, value in losses],
+        "steps": int(steps), "eval_loss": dict(eval_loss), "output": output, "validation": list(validation),
+        "seconds": float(seconds),
+    }
+    return _event(TRAINING, payload, (), make_thumbnail(thumbnail) if thumbnail is not None else None)

@@ -39,8 +39,8 @@ if TYPE_CHECKING:
 
 def snapshot_document(store: HistoryStore, doc: Document, *, settings: dict | None = None) -> Future:
     """Log the whole document as a snapshot (its layer files as blobs); `settings` None keeps the settings."""
-    from studio.document.document import LAYER_NAMES
-    from studio.document.serialize import LAYER_FILES, document_to_files
+    from studio.document.document import LAYER_NAMES, MASK_LAYER
+    from studio.document.serialize import LAYER_FILES, MASK_FILE, document_to_files
 
     files = document_to_files(doc)
     meta = json.loads(files["document.json"])
@@ -49,6 +49,9 @@ def snapshot_document(store: HistoryStore, doc: Document, *, settings: dict | No
         data = files.get(LAYER_FILES[name])
         blob = None if data is None else Blob.from_bytes(data, JSON if LAYER_FILES[name].endswith(".json") else PNG)
         layers.append(ev.LayerContent(name=name, kind=name, props=meta["layers"][name], content=blob))
+    if MASK_FILE in files:  # the inpaint mask, when there is one (kind "mask": it takes strokes like the edges)
+        layers.append(ev.LayerContent(name=MASK_LAYER, kind=MASK_LAYER, props=meta["layers"][MASK_LAYER],
+                                      content=Blob.from_bytes(files[MASK_FILE], PNG)))
     thumbnail = doc.control_image("edge")
     return store.append(ev.snapshot_event(width=doc.width, height=doc.height, layers=layers, settings=settings,
                                           thumbnail=thumbnail))
@@ -122,23 +125,25 @@ def change_event(doc: Document, change: ChangeEvent) -> ev.NewEvent:
 
 def document_at(store: HistoryStore, revision: int | None = None) -> Document:
     """The document as it was at `revision` (default: the current head), with an empty undo history."""
-    from studio.document.document import LAYER_NAMES
-    from studio.document.serialize import FORMAT, LAYER_FILES, VERSION, document_from_files
+    from studio.document.document import LAYER_NAMES, MASK_LAYER
+    from studio.document.serialize import FORMAT, LAYER_FILES, MASK_FILE, VERSION, document_from_files
     from studio.imageio import encode_png
 
     state = store.state_at(revision)
     if state.width is None or state.height is None:
         raise HistoryError(f"No document was recorded up to revision {state.revision}.")
+    names = {**LAYER_FILES, MASK_LAYER: MASK_FILE}
     meta = {"format": FORMAT, "version": VERSION, "width": state.width, "height": state.height,
-            "layers": {name: layer.props for name, layer in state.layers.items() if name in LAYER_NAMES}}
+            "layers": {name: layer.props for name, layer in state.layers.items()
+                       if name in LAYER_NAMES or name == MASK_LAYER}}
     files = {"document.json": json.dumps(meta).encode()}
     for name, layer in state.layers.items():
-        if name not in LAYER_FILES or layer.content is None:
+        if name not in names or layer.content is None:
             continue
         if layer.content_hash is not None:
-            files[LAYER_FILES[name]] = store.blob(layer.content_hash)
+            files[names[name]] = store.blob(layer.content_hash)
         else:
-            files[LAYER_FILES[name]] = encode_png(layer.content)
+            files[names[name]] = encode_png(layer.content)
     return document_from_files(files)
 
 
@@ -158,7 +163,7 @@ def generation_event_for(request: GenerationRequest, *, result: GenerationResult
     return ev.generation_event(
         request=plain, control_images=[c.image for c in request.controls], results=images, models=models,
         seed=seed, timings=timings, status=status, error=None if error is None else str(error),
-        init_image=request.init_image,
+        init_image=request.init_image, mask=request.mask,
     )
 
 
@@ -170,12 +175,13 @@ def request_from_generation(store: HistoryStore, generation: int) -> GenerationR
     controls = [dict(c) for c in data.get("controls", [])]
     images = [store.image(c["image"]) if c.get("image") else None for c in controls]
     init = store.image(data["init_image"]) if data.get("init_image") else None
+    mask = store.image(data["mask"]) if data.get("mask") else None
     for control in controls:
         control["image"] = None
-    request = GenerationRequest.from_dict({**data, "controls": controls, "init_image": None})
+    request = GenerationRequest.from_dict({**data, "controls": controls, "init_image": None, "mask": None})
     for control, image in zip(request.controls, images):
         control.image = image
-    request.init_image = init
+    request.init_image, request.mask = init, mask
     return request
 
 

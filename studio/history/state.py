@@ -23,7 +23,9 @@ from studio.history.blobs import JSON, PNG
 from studio.history.errors import HistoryError
 from studio.history.setting_groups import payload_fields
 
-STROKE_KINDS = ("edge", "depth")  # layer kinds that take strokes
+STROKE_KINDS = ("edge", "depth", "mask")  # layer kinds that take strokes
+#: Layers every document has that files older than the layer lack: the first event naming one adds it (empty).
+IMPLICIT_LAYERS = {"mask": "mask"}
 
 
 class BlobSource(Protocol):
@@ -103,6 +105,8 @@ def state_from_json(revision: int, data: dict[str, Any], blobs: BlobSource) -> D
 
 
 def _layer(state: DocumentState, name: str, kind: str) -> LayerState:
+    if name not in state.layers and name in IMPLICIT_LAYERS:
+        return LayerState(IMPLICIT_LAYERS[name])  # not in the state yet: the caller adds it once the event fits
     if name not in state.layers:
         raise HistoryError(f"A {kind} event names the layer '{name}', which does not exist at that revision.")
     return state.layers[name]
@@ -120,6 +124,8 @@ def _apply_stroke(state: DocumentState, payload: dict[str, Any], blobs: BlobSour
     patch = blobs.array(payload["patch"], max_pixels=w * h)
     if patch.shape[:2] != (h, w):
         raise HistoryError(f"A stroke patch is {patch.shape[1]}x{patch.shape[0]}, its box says {w}x{h}.")
+    if layer.kind == "mask" and (patch.dtype != np.uint8 or patch.ndim != 2):
+        raise HistoryError("A mask stroke patch must be 8-bit grey.")
     raster = layer.content
     if raster is None:
         raster = np.zeros((state.height, state.width) + patch.shape[2:], dtype=patch.dtype)
@@ -129,15 +135,19 @@ def _apply_stroke(state: DocumentState, payload: dict[str, Any], blobs: BlobSour
         raster = raster.copy()
     raster[y : y + h, x : x + w] = patch
     layer.content, layer.content_hash = raster, None
+    state.layers.setdefault(payload["layer"], layer)
 
 
 def _apply_layer(state: DocumentState, payload: dict[str, Any]) -> None:
     name, changes = payload["layer"], dict(payload["changes"])
     if changes.get("removed"):
-        _layer(state, name, ev.LAYER)
+        if name not in state.layers:
+            raise HistoryError(f"A {ev.LAYER} event removes the layer '{name}', which does not exist at that revision.")
         del state.layers[name]
         return
     adding = name not in state.layers
+    if adding and name in IMPLICIT_LAYERS:
+        changes.setdefault("kind", IMPLICIT_LAYERS[name])
     if adding and not isinstance(changes.get("kind"), str):
         raise HistoryError(f"Layer '{name}' does not exist; a layer event that adds it must give its kind.")
     index = changes.pop("index", None)

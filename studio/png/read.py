@@ -144,11 +144,15 @@ def _text(value: Any) -> str:
 
 
 def _lora_entry(item: Any) -> dict[str, Any] | None:
-    """A LoRA as Fooocus lists it: [name, weight] (or {"name", "weight"})."""
+    """A LoRA as Fooocus lists it: [name, weight] or, since Fooocus 2.2, [name, weight, hash] (or {"name",
+    "weight"})."""
     if isinstance(item, dict) and "name" in item:
         return {"name": str(item["name"]), "weight": _float(item.get("weight", 1.0)) or 0.0}
     if isinstance(item, (list, tuple)) and len(item) >= 2 and str(item[0]) not in ("", "None"):
-        return {"name": str(item[0]), "weight": _float(item[-1]) or 0.0}
+        entry = {"name": str(item[0]), "weight": _float(item[1]) or 0.0}
+        if len(item) >= 3 and item[2]:
+            entry["hash"] = str(item[2])
+        return entry
     return None
 
 

@@ -16,7 +16,7 @@ def test_main_window_opens_with_panels_and_menus(window):
     assert shortcuts == {"new": "Ctrl+N", "open": "Ctrl+O", "save": "Ctrl+S", "undo": "Ctrl+Z"}
     tool_keys = {name: action.shortcut().toString() for name, action in window.tool_actions.items()}
     assert tool_keys == {"brush": "B", "eraser": "E", "line": "L", "depth_brush": "D", "gradient": "G",
-                         "fill": "F", "pose": "P"}
+                         "fill": "F", "pose": "P", "mask_brush": "M", "mask_eraser": "Shift+M", "mask_fill": "Shift+F"}
 
 
 def test_tool_shortcut_keys_switch_tools(qtbot, window):

@@ -19,9 +19,9 @@ from studio.engine.request import ControlInput, GenerationRequest
 
 def test_the_field_lists_come_from_the_dataclasses():
     settings_names = [f.name for f in dataclasses.fields(GenerationSettings)]
-    assert list(FIELD_TYPES) == [name for name in settings_names if name != "controls"]
+    assert list(FIELD_TYPES) == [name for name in settings_names if name not in ("controls", "loras")]
     request_names = {f.name for f in dataclasses.fields(GenerationRequest)}
-    assert set(REQUEST_FIELDS) == (set(settings_names) & request_names) - {"controls"}
+    assert set(REQUEST_FIELDS) == (set(settings_names) & request_names) - {"controls", "loras"}
     assert "model" in FIELD_TYPES and "model" not in REQUEST_FIELDS
     assert FIELD_TYPES["seed"] == (int, type(None)) and FIELD_TYPES["guidance_scale"] == (int, float)
     assert set(CONTROL_REQUEST_FIELDS) == {"weight", "start", "end", "mode"}
@@ -55,7 +55,7 @@ def test_layers_without_an_image_are_left_out_of_the_request():
 def test_history_fields_round_trip_and_wrong_types_are_ignored():
     settings = GenerationSettings(model="m", prompt="p", steps=12, seed=None)
     fields = settings_fields(settings)
-    assert set(fields) == set(FIELD_TYPES) | {"controls"}
+    assert set(fields) == set(FIELD_TYPES) | {"controls", "loras"}
     assert settings_with_fields(GenerationSettings(), fields) == settings
     hostile = {"steps": "twelve", "seed": True, "width": 700, "unknown": 1,
                "controls": {"edge": {"weight": "heavy", "end": 0.5}, "pose": "not a dict"}}

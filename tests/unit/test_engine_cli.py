@@ -135,7 +135,8 @@ def test_settings_round_trip(config_home):
 
 def test_metadata_module_round_trip(tmp_path):
     request = tiny_request(batch_size=3)
-    models = [{"role": "base", "path": "/m/dream.safetensors", "fingerprint": "0123456789abcdef", "hub_id": None}]
+    models = [{"role": "base", "path": "/m/dream.safetensors", "fingerprint": "0123456789abcdef", "hub_id": None,
+               "sha256": "0123456789" + "f" * 54, "model_hash": "0123456789"}]
     path = save_png(Image.new("RGB", (64, 64)), tmp_path / "m.png", request=request, seed=42, models=models,
                     include_images=False)
     parameters, stored = read_png_metadata(path)

@@ -16,6 +16,10 @@ from ui.canvas.tools.base import ToolSettings
 HARDNESS_SETTING = {"depth_brush": "depth_hardness"}
 
 
+#: Brush sizes other than the common default a tool starts with (masks are painted with a broad brush).
+DEFAULT_SIZE = {"mask_brush": 32, "mask_eraser": 32}
+
+
 def hardness_setting(tool: str) -> str:
     return HARDNESS_SETTING.get(tool, "edge_hardness")
 
@@ -45,7 +49,7 @@ class BrushMemory:
         """What `tool` will draw with (its remembered pair, or the defaults)."""
         if tool == self.tool:
             return self.current()
-        default = BrushChoice(_DEFAULTS["brush_size"], _DEFAULTS[hardness_setting(tool)])
+        default = BrushChoice(DEFAULT_SIZE.get(tool, _DEFAULTS["brush_size"]), _DEFAULTS[hardness_setting(tool)])
         return self.saved.get(tool, default)
 
     def switch(self, tool: str) -> BrushChoice:

@@ -10,13 +10,17 @@ from studio.document.events import PIXELS, POSE, PROPERTY
 from ui.canvas.pose_item import PoseItem
 from ui.canvas.raster_item import RasterItem, opaque_rgb, tinted_alpha
 
-#: Display order, bottom to top: depth sits under the edges so strokes stay visible over a bright depth map.
-DISPLAY_ORDER = ("reference", "depth", "edge", "pose")
+#: Display order, bottom to top: depth sits under the edges so strokes stay visible over a bright depth map;
+#: the inpaint mask lies over everything as a translucent tint.
+DISPLAY_ORDER = ("reference", "depth", "edge", "pose", "mask")
 EDGE_COLOR = (255, 255, 255)
 DEPTH_COLOR = (120, 170, 255)
+MASK_COLOR = (255, 70, 110)
+MASK_ALPHA = 0.55  # a fully masked pixel is tinted this much, so the picture under the mask stays visible
 
 _edge_colors = tinted_alpha(EDGE_COLOR)
 _depth_colors = tinted_alpha(DEPTH_COLOR)
+_mask_colors = tinted_alpha(MASK_COLOR, alpha=MASK_ALPHA)
 
 
 def _depth_to_colors(values: np.ndarray) -> np.ndarray:
@@ -24,7 +28,7 @@ def _depth_to_colors(values: np.ndarray) -> np.ndarray:
 
 
 class LayerItems:
-    """One item per layer: reference and edge/depth rasters (dirty-region refresh) and the pose drawing."""
+    """One item per layer: reference, edge/depth and mask rasters (dirty-region refresh) and the pose drawing."""
 
     def __init__(self, document: Document) -> None:
         self.document = document
@@ -34,6 +38,7 @@ class LayerItems:
             "depth": RasterItem(source=lambda: document.depth.data, colorize=_depth_to_colors, **size),
             "edge": RasterItem(source=lambda: document.edge.data, colorize=_edge_colors, **size),
             "pose": PoseItem(document.pose),
+            "mask": RasterItem(source=lambda: document.mask.data, colorize=_mask_colors, **size),
         }
         for z, name in enumerate(DISPLAY_ORDER):
             item = self.by_layer[name]

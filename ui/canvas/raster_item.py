@@ -18,15 +18,19 @@ Region = tuple[int, int, int, int]
 Colorize = Callable[[np.ndarray], np.ndarray]  # layer values (h, w[, c]) -> premultiplied ARGB32 (h, w) uint32
 
 
-def tinted_alpha(color: tuple[int, int, int]) -> Colorize:
-    """Colourizer for a one-channel uint8 map: value v becomes `color` with alpha v (transparent at 0).
+def tinted_alpha(color: tuple[int, int, int], *, alpha: float = 1.0) -> Colorize:
+    """Colourizer for a one-channel uint8 map: value v becomes `color` with alpha v * `alpha` (transparent at 0).
 
     Over black this shows `color * v / 255`, the map itself; over a reference image it brightens like a light.
+    An `alpha` below 1 keeps even full values translucent (the mask overlay).
     """
     red, green, blue = (np.uint32(c) for c in color)
+    scale = np.uint32(round(max(0.0, min(1.0, alpha)) * 256))
 
     def colorize(values: np.ndarray) -> np.ndarray:
         v = values.astype(np.uint32)
+        if scale != 256:
+            v = (v * scale) >> 8
         return (v << 24) | (((v * red) // 255) << 16) | (((v * green) // 255) << 8) | ((v * blue) // 255)
 
     return colorize

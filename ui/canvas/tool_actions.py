@@ -8,12 +8,14 @@ from PySide6.QtWidgets import QWidget
 from ui.canvas.tools.base import Tool
 from ui.canvas.tools.brush import EdgeBrushTool, EraserTool, LineTool
 from ui.canvas.tools.depth import DepthBrushTool, FillTool, GradientTool
+from ui.canvas.tools.mask import MaskBrushTool, MaskEraserTool, MaskFillTool
 from ui.canvas.tools.pose import PoseTool
 from ui.canvas.view import CanvasView
 from ui.common.icons import tool_icon
 
 TOOL_CLASSES: tuple[type[Tool], ...] = (
     EdgeBrushTool, EraserTool, LineTool, DepthBrushTool, GradientTool, FillTool, PoseTool,
+    MaskBrushTool, MaskEraserTool, MaskFillTool,
 )  # fmt: skip
 TOOL_TIPS = {
     "brush": "Draw edge strokes",
@@ -23,6 +25,9 @@ TOOL_TIPS = {
     "gradient": "Drag a depth gradient from near to far",
     "fill": "Fill an area of similar depth with the near value (Shift-click: the whole layer)",
     "pose": "Drag joints; drag a person to move, Shift-drag to scale, Ctrl-drag to rotate",
+    "mask_brush": "Paint the area to repaint (inpaint) in the reference picture",
+    "mask_eraser": "Take area out of the inpaint mask",
+    "mask_fill": "Mask the area of similar colour in the reference (Ctrl-click: unmask it, Shift-click: all)",
 }
 
 

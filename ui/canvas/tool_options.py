@@ -1,4 +1,5 @@
-"""The tool options bar: size, hardness, pressure, depth value/mode/strength, fill tolerance, gradient shape.
+"""The tool options bar: size, hardness, pressure, depth value/mode/strength, fill tolerance, gradient shape, and
+for the mask tools the grow/feather amount with the mask commands.
 
 It edits the view's shared `ToolSettings` and shows only the options of the current tool.
 """
@@ -22,6 +23,9 @@ TOOL_OPTIONS = {
     "gradient": ("value", "shape"),
     "fill": ("value", "tolerance"),
     "pose": ("pose",),
+    "mask_brush": ("size", "hardness", "pressure", "amount", "mask"),
+    "mask_eraser": ("size", "hardness", "pressure", "amount", "mask"),
+    "mask_fill": ("tolerance", "amount", "mask"),
 }
 
 
@@ -91,8 +95,8 @@ class ToolOptionsBar(QToolBar):
         self.tolerance_spin.setRange(0, 255)
         self.tolerance_spin.setValue(settings.fill_tolerance)
         self.tolerance_spin.setToolTip(
-            "Fill takes in the connected area whose depth is within this many levels of the clicked depth "
-            "(Shift-click fills the whole layer)"
+            "Fill takes in the connected area whose depth (mask fill: reference colour) is within this many "
+            "levels of the clicked one (Shift-click fills the whole layer)"
         )
         self.tolerance_spin.valueChanged.connect(lambda v: setattr(settings, "fill_tolerance", v))
         self._add("tolerance", QLabel(" Tolerance "), self.tolerance_spin)
@@ -104,20 +108,36 @@ class ToolOptionsBar(QToolBar):
             lambda _i: setattr(settings, "gradient_shape", self.shape_combo.currentData())
         )
         self._add("shape", QLabel(" Shape "), self.shape_combo)
+
+        self.amount_spin = QSpinBox()
+        self.amount_spin.setRange(1, 256)
+        self.amount_spin.setSuffix(" px")
+        self.amount_spin.setValue(settings.mask_amount)
+        self.amount_spin.setToolTip("How far Grow, Shrink and Feather Mask reach")
+        self.amount_spin.valueChanged.connect(lambda v: setattr(settings, "mask_amount", v))
+        self._add("amount", QLabel(" Amount "), self.amount_spin)
         self._groups["pose"] = []
+        self._groups["mask"] = []
 
     def add_pose_actions(self, actions: list[QAction]) -> None:
         """Pose commands (add person, delete, mirror, hands, face) shown while the pose tool is current.
 
         Each gets its own tool button, and only the button is hidden for other tools: hiding the shared QAction
         would also empty the Pose menu (issue 19 item 7)."""
+        self._add_buttons("pose", actions)
+
+    def add_mask_actions(self, actions: list[QAction]) -> None:
+        """Mask commands (invert, grow, shrink, feather, clear) shown while a mask tool is current."""
+        self._add_buttons("mask", actions)
+
+    def _add_buttons(self, group: str, actions: list[QAction]) -> None:
         for action in actions:
             button = QToolButton(self)
             button.setDefaultAction(action)
             button.setAutoRaise(True)
             if action.menu() is not None:
                 button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-            self._groups["pose"].append(self.addWidget(button))
+            self._groups[group].append(self.addWidget(button))
 
     def _add(self, group: str, *widgets: QWidget) -> None:
         self._groups[group] = [self.addWidget(widget) for widget in widgets]

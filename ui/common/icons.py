@@ -87,9 +87,33 @@ def _pose(p: QPainter) -> None:
         p.drawEllipse(QPointF(x, y), 3.5, 3.5)
 
 
+MASK = QColor(255, 70, 110, 170)  # the canvas shows the inpaint mask in this colour
+
+
+def _mask_brush(p: QPainter) -> None:
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(MASK)
+    p.drawEllipse(QRectF(8, 14, 40, 36))
+    _brush(p)
+
+
+def _mask_eraser(p: QPainter) -> None:
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(MASK)
+    p.drawEllipse(QRectF(8, 14, 40, 36))
+    _eraser(p)
+
+
+def _mask_fill(p: QPainter) -> None:
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(MASK)
+    p.drawRect(QRectF(6, 30, 52, 28))
+    _fill(p)
+
+
 _DRAWERS = {
     "brush": _brush, "eraser": _eraser, "line": _line, "depth_brush": _depth_brush, "gradient": _gradient,
-    "fill": _fill, "pose": _pose,
+    "fill": _fill, "pose": _pose, "mask_brush": _mask_brush, "mask_eraser": _mask_eraser, "mask_fill": _mask_fill,
 }
 
 

@@ -1,4 +1,5 @@
-"""First-run guide: where to point the app for models, a form to add one, and the DEMO MODE button.
+"""First-run guide: where to point the app for models, a form to add one, the LoRA folder, and the DEMO MODE
+button.
 
 Demo mode builds tiny random models with the engine's `make_tiny` into the user's data folder (on a worker
 thread) and makes them the active model, so every button can be tried without real weights. Its images are
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-    QToolButton, QVBoxLayout, QWidget,
+    QScrollArea, QToolButton, QVBoxLayout, QWidget,
 )  # fmt: skip
 
 from studio.engine.request import CONTROL_KINDS
@@ -86,19 +87,32 @@ class ModelsGuideDialog(QDialog):
         self.paths = paths
         self.runner = runner
         self.demo_job = None
-        layout = QVBoxLayout(self)
+        outer = QVBoxLayout(self)
+        # The guide scrolls up and down when the screen is short (1366x768 with a large font); buttons stay.
+        self.scroll_area = scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(0, 0, 0, 0)
         guide = QLabel(GUIDE_TEXT.format(settings=paths.model_settings))
         guide.setWordWrap(True)
         guide.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(guide)
         layout.addWidget(self._build_form())
+        layout.addWidget(self._build_lora_folder())
         layout.addWidget(self._build_demo())
-        self._sections = layout.count()  # where `add_section` puts more settings
+        self.body_layout = layout  # the scrolled column of groups (more settings go in here)
+        scroll.setWidget(body)
+        screen = (parent.screen() if parent is not None else self.screen()).availableGeometry()
+        scroll.setMinimumHeight(min(body.sizeHint().height(), max(200, screen.height() - 180)))
+        outer.addWidget(scroll, 1)
         self.message_bar = MessageBar()
-        layout.addWidget(self.message_bar)
+        outer.addWidget(self.message_bar)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        outer.addWidget(buttons)
 
     def _build_form(self) -> QGroupBox:
         group = QGroupBox("Add a model")
@@ -116,6 +130,47 @@ class ModelsGuideDialog(QDialog):
         add.clicked.connect(self.add_model_from_form)
         form.addRow("", add)
         return group
+
+    def _build_lora_folder(self) -> QGroupBox:
+        """The folder the Generate panel lists LoRAs from and `<lora:name:weight>` prompt tags are found in."""
+        group = QGroupBox("LoRA folder")
+        row = QHBoxLayout(group)
+        self.lora_dir_edit = QLineEdit()
+        self.lora_dir_edit.setPlaceholderText("a folder of .safetensors LoRAs (kohya/A1111 or diffusers)")
+        try:
+            self.lora_dir_edit.setText(ModelSettings.load(self.paths.model_settings).lora_dir or "")
+        except StudioError:
+            pass  # a broken settings file is reported by the window; the field starts empty
+        row.addWidget(self.lora_dir_edit, 1)
+        browse = QToolButton()
+        browse.setText("Folder…")
+        browse.clicked.connect(self._pick_lora_folder)
+        row.addWidget(browse)
+        self.lora_dir_button = QPushButton("Keep")
+        self.lora_dir_button.setToolTip("Keep this LoRA folder in the model settings (empty: none)")
+        self.lora_dir_button.clicked.connect(self.save_lora_folder)
+        row.addWidget(self.lora_dir_button)
+        return group
+
+    def _pick_lora_folder(self) -> None:
+        name = QFileDialog.getExistingDirectory(self, "Choose the LoRA folder", self.lora_dir_edit.text())
+        if name:
+            self.lora_dir_edit.setText(name)
+            self.save_lora_folder()
+
+    def save_lora_folder(self) -> bool:
+        """Write the field's folder into the model settings file; False (with the reason) when refused."""
+        from studio.app.loras import set_lora_folder
+
+        try:
+            settings = set_lora_folder(self.paths.model_settings, self.lora_dir_edit.text())
+        except StudioError as exc:
+            self.message_bar.show_error(str(exc))
+            return False
+        self.message_bar.show_info(f"LoRA folder: {settings.lora_dir}." if settings.lora_dir
+                                   else "No LoRA folder is set.")
+        self.models_changed.emit()
+        return True
 
     def _build_demo(self) -> QGroupBox:
         group = QGroupBox("No models yet?")
@@ -135,8 +190,7 @@ class ModelsGuideDialog(QDialog):
 
     def add_section(self, widget: QWidget) -> None:
         """More settings below the model form (the window adds the scorer folder here)."""
-        self.layout().insertWidget(self._sections, widget)
-        self._sections += 1
+        self.body_layout.addWidget(widget)
 
     # Adding a model ------------------------------------------------------------------------------
     def add_model_from_form(self) -> bool:

@@ -15,7 +15,7 @@ from studio.document import ChangeEvent, Document
 from studio.document.events import PROPERTY
 from ui.canvas.layer_items import DISPLAY_ORDER
 
-LAYER_TITLES = {"reference": "Reference", "edge": "Edges", "depth": "Depth", "pose": "Pose"}
+LAYER_TITLES = {"reference": "Reference", "edge": "Edges", "depth": "Depth", "pose": "Pose", "mask": "Mask"}
 
 
 class _LayerRow:
@@ -49,6 +49,7 @@ class LayersPanel(QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         grid = QGridLayout()
         grid.setHorizontalSpacing(8)
+        grid.setVerticalSpacing(0)  # five rows (the mask's too) in the height four took: the dock fits at 1366x768
         self._group = QButtonGroup(self)
         self.rows: dict[str, _LayerRow] = {}
         for line, name in enumerate(reversed(DISPLAY_ORDER)):

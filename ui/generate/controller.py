@@ -23,6 +23,8 @@ from studio.app.demo_defaults import DEMO_REASON, at_stock_speed, demo_settings,
 from studio.app.errors import NO_MODEL_HELP, describe_error
 from studio.app.gallery import GalleryEntry
 from studio.app.generation_settings import CONTROL_LABELS, GenerationSettings
+from studio.app.inpaint_inputs import describe_inpaint, with_mask
+from studio.app.loras import available_loras, lora_folder
 from studio.engine.errors import SettingsError
 from studio.engine.metadata import save_png
 from studio.engine.pipeline import CancelToken, GenerationResult, Progress
@@ -33,6 +35,7 @@ from studio.errors import StudioError
 from ui.common.commands import Command
 from ui.common.workers import JobHandle
 from ui.dialogs.compare import CompareDialog
+from ui.generate.png_import import PngSettingsImport
 
 if TYPE_CHECKING:
     from studio.document import Document
@@ -84,12 +87,16 @@ class GenerationController(QObject):
         self.gallery.use_as_reference.connect(self.use_as_reference)
         self.gallery.save_requested.connect(self.save_entry_dialog)
         self.gallery.compare_requested.connect(self.compare)
+        # File ▸ Open Settings from Image… and PNGs dropped on the panel
+        self.png_import = PngSettingsImport(context, panel=panel, state=panel.state,
+                                            model_settings=lambda: self.model_settings)
 
     def commands(self) -> list[Command]:
-        """The Generate menu's run commands."""
+        """The Generate menu's run commands, and File ▸ Open Settings from Image…."""
         return [
             Command("generate", "Generate", "&Generate", self.generate, shortcut="Ctrl+Return"),
             Command("cancel", "Generate", "&Cancel Generation", self.cancel, shortcut="Ctrl+."),
+            *self.png_import.commands(),
         ]
 
     # Models --------------------------------------------------------------------------------------
@@ -102,6 +109,7 @@ class GenerationController(QObject):
             self.panel.message_bar.show_error(describe_error(exc))
         self.engine.configure(self.model_settings)
         self.panel.set_models(list(self.model_settings.models), current=self.model_settings.active)
+        self.panel.set_lora_choices(available_loras(self.model_settings), folder=lora_folder(self.model_settings))
         if self._demo_active() and at_stock_speed(self.panel.settings()):
             self.use_demo_defaults()  # the demo models were set up earlier: fast settings from the start
         self.models_reloaded.emit()
@@ -127,13 +135,18 @@ class GenerationController(QObject):
         return self.job is not None and self.job.running
 
     def build_request(self, settings: GenerationSettings) -> GenerationRequest:
-        """The request for `settings`: enabled layers that have content become controls."""
+        """The request for `settings`: enabled layers that have content become controls; a painted mask makes it
+        an inpaint of the reference picture (`studio.app.inpaint_inputs`)."""
         document = self.context.document
         document.finish_strokes()
         images, skipped = control_images(document, settings)
+        request = with_mask(settings.to_request(images), document)  # a painted mask: inpaint the reference picture
+        notes = [describe_inpaint(request)] if request.is_inpaint else []
         if skipped:
-            self.context.show_status(f"Empty layers not used as controls: {', '.join(skipped)}")
-        return settings.to_request(images)
+            notes.append(f"Empty layers not used as controls: {', '.join(skipped)}")
+        if notes:
+            self.context.show_status(" ".join(notes))
+        return request
 
     def generate(self) -> bool:
         """Start a generation from the panel; False (with a message) when it cannot start."""

@@ -220,6 +220,7 @@ class LiveController(QObject):
         if self.renderer is None or self._document is None:
             return
         settings = self.panel.settings()
+        settings.hires_enabled = False  # drafts stay at the first pass's size and speed
         snapshot = self._document.copy()
         engine = self.renderer.engine
 

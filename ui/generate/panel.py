@@ -1,14 +1,18 @@
-"""The generation panel: model, prompts, size, sampling, per-layer controls, Generate/Cancel and progress.
+"""The generation panel: model, prompts, LoRAs, size, sampling, hires fix, inpaint, per-layer controls,
+Generate/Cancel and progress.
 
 Its state is a plain `GenerationSettings`; `settings()` reads it, `set_settings()` writes it and
 `apply_fields()` changes prompt/negative/size as one undoable step (used by the chat panel's "Apply").
+A file dropped on the panel is passed on as `file_dropped(path)` (settings read from a PNG).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRegularExpression, Qt, Signal
-from PySide6.QtGui import QRegularExpressionValidator
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, QRegularExpression, Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -36,6 +40,8 @@ from ui.common.message_bar import MessageBar
 from ui.common.section import Section
 from ui.generate.control_table import ControlTable
 from ui.generate.live_panel import LiveControls
+from ui.generate.lora_list import LoraList
+from ui.generate.pass_fields import HiresFields, InpaintFields
 
 SCHEDULER_LABELS = {
     "unipc": "UniPC",
@@ -56,6 +62,12 @@ def _form(parent: QWidget) -> QFormLayout:
     return form
 
 
+def _dropped_file(event: QDropEvent) -> Path | None:
+    """The one local file a drag carries, or None."""
+    urls = event.mimeData().urls() if event.mimeData() is not None else []
+    return Path(urls[0].toLocalFile()) if len(urls) == 1 and urls[0].isLocalFile() else None
+
+
 def _text_box(placeholder: str, lines: int) -> QPlainTextEdit:
     box = QPlainTextEdit()
     box.setPlaceholderText(placeholder)
@@ -70,6 +82,7 @@ class GeneratePanel(QWidget):
     cancel_requested = Signal()
     models_requested = Signal()
     settings_changed = Signal()  # any field changed (typing, spin boxes, controls, set_settings)
+    file_dropped = Signal(object)  # Path: a local file dropped on the panel
 
     def __init__(self, state: GenerationState | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -90,10 +103,16 @@ class GeneratePanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self._build_model_row())
         self.control_table = ControlTable()
+        self.lora_list = LoraList()
+        self.hires_fields = HiresFields()
+        self.inpaint_fields = InpaintFields()
         self.sections = {
             "prompt": Section("Prompt", self._build_prompt_group()),
+            "loras": Section("LoRA", self.lora_list, open=False),
             "sampling": Section("Sampling", self._build_sampling_group()),
             "advanced": Section("Advanced", self._build_advanced_group(), open=False),
+            "hires": Section("Hires fix", self.hires_fields, open=False),
+            "inpaint": Section("Inpaint", self.inpaint_fields, open=False),
             "controls": Section("Control layers", self.control_table),
         }
         for section in self.sections.values():
@@ -106,6 +125,11 @@ class GeneratePanel(QWidget):
         self.set_running(False)
         self._connect_changes()
         self.state.changed.connect(self._state_changed)
+        self.lora_list.refused.connect(self.message_bar.show_error)
+        self._show_section_titles(self.state.value)
+        self.setAcceptDrops(True)
+        for box in (self.prompt_edit, self.negative_edit):
+            box.viewport().installEventFilter(self)
 
     # Building ------------------------------------------------------------------------------------
     def _build_model_row(self) -> QHBoxLayout:
@@ -153,7 +177,7 @@ class GeneratePanel(QWidget):
         self.batch_spin.setRange(1, MAX_BATCH)
         form.addRow("Batch size", self.batch_spin)
         self.seed_edit = QLineEdit()
-        self.seed_edit.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{0,19}")))
+        self.seed_edit.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{0,20}")))
         self.seed_edit.setPlaceholderText("random")
         self.random_seed_check = QCheckBox("Random")
         self.random_seed_check.toggled.connect(lambda on: self.seed_edit.setEnabled(not on))
@@ -228,6 +252,8 @@ class GeneratePanel(QWidget):
         for combo in (self.model_combo, self.scheduler_combo):
             combo.currentIndexChanged.connect(changed)
         self.control_table.changed.connect(changed)
+        for group in (self.lora_list, self.hires_fields, self.inpaint_fields):
+            group.changed.connect(changed)
 
     # State ---------------------------------------------------------------------------------------
     def settings(self) -> GenerationSettings:
@@ -252,12 +278,20 @@ class GeneratePanel(QWidget):
             if shown != settings:  # clamped by a widget, or a model the combo lacks
                 self.state.set(shown)
                 return
+        self.hires_fields.show_size(settings)
+        self._show_section_titles(settings)
         self.settings_changed.emit()
+
+    def _show_section_titles(self, settings: GenerationSettings) -> None:
+        """Folded sections still say what is on: how many LoRAs are used, whether the hires fix is."""
+        used = sum(lora.enabled for lora in settings.loras)
+        self.sections["loras"].header.setText(f"LoRA · {used} on" if used else "LoRA")
+        self.sections["hires"].header.setText("Hires fix · on" if settings.hires_enabled else "Hires fix")
 
     def _read_widgets(self) -> GenerationSettings:
         seed_text = self.seed_edit.text().strip()
         seed = None if self.random_seed_check.isChecked() or not seed_text else int(seed_text)
-        return GenerationSettings(
+        settings = GenerationSettings(
             model=self.model_combo.currentData(),
             prompt=self.prompt_edit.toPlainText(),
             negative_prompt=self.negative_edit.toPlainText(),
@@ -269,7 +303,11 @@ class GeneratePanel(QWidget):
             scheduler=self.scheduler_combo.currentData(),
             batch_size=self.batch_spin.value(),
             controls=self.control_table.settings(),
+            loras=self.lora_list.settings(),
         )
+        self.hires_fields.read_into(settings)
+        self.inpaint_fields.read_into(settings)
+        return settings
 
     def _show(self, settings: GenerationSettings) -> None:
         """Write `settings` into the widgets; their change signals are not edits meanwhile."""
@@ -293,6 +331,10 @@ class GeneratePanel(QWidget):
         self.scheduler_combo.setCurrentIndex(max(0, self.scheduler_combo.findData(settings.scheduler)))
         self.batch_spin.setValue(settings.batch_size)
         self.control_table.set_settings(settings.controls)
+        if settings.loras != self.lora_list.settings():
+            self.lora_list.set_settings(settings.loras)
+        self.hires_fields.show_settings(settings)
+        self.inpaint_fields.show_settings(settings)
 
     def apply_fields(
         self,
@@ -319,6 +361,31 @@ class GeneratePanel(QWidget):
         if self.undo_history is not None:
             self.undo_history.push(SettingsStep(self.state, before=before, after=self.settings(),
                                                 label="Apply prompt fields"))
+
+    def set_lora_choices(self, paths: list[Path], *, folder: Path | None) -> None:
+        """The LoRA folder's files, offered in the LoRA list (`folder` None: none is set)."""
+        self.lora_list.set_choices(paths, folder=folder)
+
+    # Dropping a file -----------------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt's name
+        if _dropped_file(event) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt's name
+        path = _dropped_file(event)
+        if path is not None:
+            event.acceptProposedAction()
+            self.file_dropped.emit(path)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        """A file dropped on a prompt box is a file for the panel, not its path as text."""
+        if event.type() in (QEvent.Type.DragEnter, QEvent.Type.DragMove) and _dropped_file(event) is not None:
+            event.acceptProposedAction()
+            return True
+        if event.type() == QEvent.Type.Drop and _dropped_file(event) is not None:
+            self.dropEvent(event)
+            return True
+        return super().eventFilter(watched, event)
 
     def set_models(self, names: list[str], *, current: str | None = None) -> None:
         """Fill the model choice; keeps the current one when it is still there."""

@@ -40,7 +40,7 @@ from studio.app.history_settings import settings_fields, settings_with_fields
 from ui.generate.panel import GeneratePanel
 
 PROPERTY_DELAY_MS = 500
-RASTER_LAYERS = ("edge", "depth")
+RASTER_LAYERS = ("edge", "depth", "mask")
 GALLERY_VERDICTS = {"starred": "accept", "rejected": "reject"}
 _MISSING = object()
 

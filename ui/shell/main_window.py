@@ -17,6 +17,7 @@ from studio.app.generation_state import GenerationState
 from studio.app.paths import AppPaths
 from studio.document import Document
 from studio.engine.service import EngineClient, EngineService
+from ui.canvas.mask_actions import MASK_TOOLBAR_KEYS, MaskCommands
 from ui.canvas.pose_actions import PoseCommands
 from ui.canvas.tool_actions import install_tools
 from ui.canvas.tool_options import ToolOptionsBar
@@ -40,6 +41,7 @@ from ui.generate.live import LiveController
 from ui.generate.live_panel import LivePreviewPanel
 from ui.generate.panel import GeneratePanel
 from ui.history.exports import HistoryExports
+from ui.history.training import HistoryTraining
 from ui.history.panel import HistoryPanel
 from ui.history.recorder import HistoryRecorder
 from ui.history.recovery import offer_recovery
@@ -137,12 +139,17 @@ class MainWindow(QMainWindow):
         self.chat = ChatController(context, panel=self.chat_panel, generation=self.generation,
                                    recorder=self.recorder)
         self.exports = HistoryExports(context, history=self.history, recorder=self.recorder)
+        self.training = HistoryTraining(context, history=self.history, recorder=self.recorder,
+                                        on_trained=self.generation.reload_models)
         self.pose_commands = PoseCommands(context, view=self.view)
         self.scorer = ScorerController(context, history=self.history, gallery_panel=self.gallery_panel,
                                        history_panel=self.history_panel)
+        self.mask_commands = MaskCommands(context, view=self.view)
         self.menus = Menus(self, [*self.files.commands(), *self.pose_commands.commands(),
-                                  *self.layer_commands.commands(), *self.generation.commands(),
-                                  *self.exports.commands()])
+                                  *self.layer_commands.commands(), *self.mask_commands.commands(),
+                                  *self.generation.commands(), *self.exports.commands(),
+                                  *self.training.commands()])
+        self.tool_options.add_mask_actions([self.commands[key] for key in MASK_TOOLBAR_KEYS])
         self.layers_panel.add_actions([self.commands[key] for key in (
             "import_image", "edges_from_reference", "invert_edges", "clear_layer", "remove_reference",
             "export_maps")])
@@ -293,7 +300,7 @@ class MainWindow(QMainWindow):
 
     def _layer_picked(self, name: str) -> None:
         """Picking a layer in the panel switches to that layer's main tool."""
-        default_tool = {"edge": "brush", "depth": "depth_brush", "pose": "pose"}.get(name)
+        default_tool = {"edge": "brush", "depth": "depth_brush", "pose": "pose", "mask": "mask_brush"}.get(name)
         if default_tool and self.view.tool is not None and self.view.tool.layer != name:
             self.view.set_tool(default_tool)
 
@@ -318,6 +325,7 @@ class MainWindow(QMainWindow):
         self.live.shutdown()
         self.generation.cancel()
         self.chat.shutdown()
+        self.training.shutdown()  # a training run stops and keeps a checkpoint
         self.runner.wait(10_000)
         self.recorder.flush()
         self.history.close()

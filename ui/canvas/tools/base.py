@@ -33,7 +33,8 @@ class ToolSettings:
     depth_mode: str = "set"
     depth_strength: float = 0.5
     gradient_shape: str = "linear"
-    fill_tolerance: int = 8  # depth levels (of 255) around the clicked depth that the fill tool takes in
+    fill_tolerance: int = 8  # levels (of 255) around the clicked depth (fill) or colour (mask fill) taken in
+    mask_amount: int = 8  # pixels the mask commands grow, shrink or feather by
 
 
 class Tool:

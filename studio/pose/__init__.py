@@ -1,0 +1,1 @@
+"""Poses from photos: MediaPipe Holistic landmarks mapped to OpenPose keypoints (optional extra `[pose]`)."""

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from studio.app.loras import lora_folder
 from studio.app.paths import AppPaths
 from studio.engine.settings import ModelEntry, ModelSettings
 from studio.train.errors import TrainError
@@ -74,15 +75,6 @@ def default_request(task: str, *, document: Path | None = None, kind: str = "edg
     if task == "lora":
         return TrainRequest(task="lora", name=f"{stem}-style", steps=500, lr=1e-4)
     return TrainRequest(task="controlnet", kind=kind, name=f"{stem}-{kind}", steps=1000, lr=1e-5)
-
-
-def lora_folder(models: ModelSettings) -> Path | None:
-    """The LoRA folder the window lists (the rule of the engine's prompt-tag lookup), or None."""
-    if models.lora_dir:
-        return Path(models.lora_dir).expanduser()
-    entry = _active(models)
-    bundled = Path(entry.base).expanduser() / "loras"
-    return bundled if bundled.is_dir() else None
 
 
 def _active(models: ModelSettings) -> ModelEntry:
